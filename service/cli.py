@@ -1,0 +1,95 @@
+"""The `dakg` command: query, fmt, validate, serve."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from .settings import Settings
+from .sources import RDF_DIRS, RdfSourceError, turtle_files
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+
+def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
+    from .turtle import format_files
+
+    targets = [Path(p) for p in args.paths] or [settings.root / d for d in RDF_DIRS]
+    files = turtle_files(targets)
+    changed = format_files(files, check=args.check)
+    for path in changed:
+        verb = "would reformat" if args.check else "reformatted"
+        print(f"{verb} {path}", file=sys.stderr if args.check else sys.stdout)
+    if args.check and changed:
+        print(f"{len(changed)} of {len(files)} files are not in canonical layout; run `dakg fmt`.", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from .results import render
+    from .savedqueries import ParameterError, load_query, run_query
+    from .store import load_project
+
+    try:
+        query = load_query(args.query, settings.queries_dir)
+        params = dict(parse_param(p) for p in args.param)
+        store = load_project(settings.root)
+        result = run_query(store, query, params)
+    except ParameterError as error:
+        print(f"dakg query: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    sys.stdout.write(render(result, args.format))
+    return EXIT_OK
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    from .savedqueries import ParameterError
+
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ParameterError(f"--param {text!r}: expected NAME=VALUE")
+    return name.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dakg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("query", help="run a saved query (a name in queries/ or a .rq file)")
+    p.add_argument("query", help="saved query name (e.g. initiatives-by-pillar) or path to a .rq file")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--format", "-f", choices=("table", "json", "csv", "tsv"), default="table")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("fmt", help="write (or --check) the canonical Turtle layout")
+    p.add_argument("paths", nargs="*", help="files or folders (default: ontology/, data/ttl/, shapes/)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not canonical")
+    p.set_defaults(func=cmd_fmt)
+    # Commands whose options and behaviour live in their own modules.
+    for name, module, text in (
+        ("validate", "validation", "check the data against the SHACL shapes and queries/checks/"),
+        ("serve", "server", "serve the graph over HTTP (SPARQL endpoint, linked data, API)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        mod = importlib.import_module(f"service.{module}")
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        return args.func(args, settings)
+    except RdfSourceError as error:
+        print(f"dakg {args.command}: {error}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
