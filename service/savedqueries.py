@@ -1,0 +1,223 @@
+"""Saved SPARQL queries: one file per query in queries/, with a header that says what it is.
+
+A header is a run of comment lines at the top of the file:
+
+    # title: Initiatives of a pillar with their lead agency
+    # description: Every initiative of the pillar, in the report's order, with its lead agency.
+    # param: pillar iri(pillar) = citizen-centric-public-service : the pillar (key or IRI)
+    # param: lang lang = ja : the language of the labels
+
+A parameter is `NAME TYPE [= DEFAULT] [: DESCRIPTION]`; a TYPE ending in `?` is optional (left
+unbound when not given). Types: `iri(TYPE)` (an IRI under https://w3id.org/dakg/id/TYPE/, given as
+the IRI or as its key), `date`, `fiscal-year`, `integer`, `lang` (ja or en), `string`, `enum(a|b)`.
+Values are bound as RDF terms through pyoxigraph's substitutions, never pasted into the query text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import ID
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+LANGS = ("ja", "en")
+KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+PARAM = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z-]+(?:\([^)]*\))?)(?P<optional>\?)?"
+    r"(?:\s*=\s*(?P<default>[^\s:]+))?(?:\s*:\s*(?P<description>.*))?$"
+)
+
+
+class ParameterError(ValueError):
+    """A missing, unknown or malformed query parameter; the message names it."""
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class QueryFileError(ValueError):
+    """A saved query file whose header cannot be read."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter of a saved query."""
+
+    name: str
+    type: str
+    required: bool
+    default: str | None = None
+    description: str = ""
+
+    @property
+    def base_type(self) -> str:
+        return self.type.split("(", 1)[0]
+
+    @property
+    def argument(self) -> str | None:
+        """What the type's parentheses hold: the IRI type of `iri(...)`, the choices of `enum(...)`."""
+        if "(" in self.type:
+            return self.type.split("(", 1)[1].rstrip(")")
+        return None
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self.base_type == "enum" and self.argument:
+            return tuple(self.argument.split("|"))
+        if self.base_type == "lang":
+            return LANGS
+        return ()
+
+    def to_term(self, value: str) -> ox.NamedNode | ox.Literal:
+        """The RDF term for a value given as text; ParameterError names the parameter at fault."""
+        value = value.strip()
+        kind = self.base_type
+        try:
+            if kind == "iri":
+                return self._iri(value)
+            if kind == "date":
+                dt.date.fromisoformat(value)
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                    raise ValueError
+                return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
+            if kind == "fiscal-year":
+                year = int(value.removeprefix("FY").removeprefix("fy"))
+                if not 1990 <= year <= 2100:
+                    raise ValueError
+                return ox.NamedNode(f"{ID}fiscal-year/{year}")
+            if kind == "integer":
+                if not re.fullmatch(r"[+-]?\d{1,12}", value):
+                    raise ValueError
+                return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+            if kind in ("lang", "enum"):
+                if value not in self.choices:
+                    raise ParameterError(
+                        f"parameter '{self.name}': {value!r} is not one of {', '.join(self.choices)}",
+                        self.name,
+                    )
+                return ox.Literal(value)
+            if kind == "string":
+                if len(value) > 500:
+                    raise ValueError
+                return ox.Literal(value)
+        except ParameterError:
+            raise
+        except ValueError:
+            raise ParameterError(
+                f"parameter '{self.name}': {value!r} is not a valid {self.type}", self.name
+            ) from None
+        raise QueryFileError(f"parameter '{self.name}' has an unknown type {self.type!r}")
+
+    def _iri(self, value: str) -> ox.NamedNode:
+        prefix = f"{ID}{self.argument}/" if self.argument else ID
+        if KEY.fullmatch(value) and self.argument:
+            return ox.NamedNode(prefix + value)
+        if value.startswith(prefix) and KEY.fullmatch(value[len(prefix) :].replace("/", "-")):
+            return ox.NamedNode(value)
+        raise ParameterError(
+            f"parameter '{self.name}': {value!r} is neither a key nor an IRI under {prefix}",
+            self.name,
+        )
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    """A query file of queries/ with its header."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    text: str
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def bindings(self, values: dict[str, str]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+        """Substitutions for the given parameter values, with defaults; unknown names are errors."""
+        declared = {p.name: p for p in self.parameters}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise ParameterError(
+                f"unknown parameter '{unknown[0]}' (this query takes: "
+                f"{', '.join(declared) or 'no parameters'})",
+                unknown[0],
+            )
+        bound = {}
+        for param in self.parameters:
+            value = values.get(param.name, param.default)
+            if value is None or value == "":
+                if param.required:
+                    raise ParameterError(f"missing parameter '{param.name}'", param.name)
+                continue
+            bound[ox.Variable(param.name)] = param.to_term(value)
+        return bound
+
+
+def parse_query_file(path: Path) -> SavedQuery:
+    """Read a saved query and its header."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    params: list[Parameter] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        key, sep, value = line.lstrip("#").strip().partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if key == "param":
+            match = PARAM.match(value)
+            if not match:
+                raise QueryFileError(f"{path}:{lineno}: cannot read the parameter {value!r}")
+            params.append(
+                Parameter(
+                    name=match["name"],
+                    type=match["type"],
+                    required=not match["optional"] and match["default"] is None,
+                    default=match["default"],
+                    description=(match["description"] or "").strip(),
+                )
+            )
+        elif key in ("title", "description"):
+            header[key] = (header.get(key, "") + " " + value).strip()
+    if "title" not in header:
+        raise QueryFileError(f"{path}:1: a saved query opens with a '# title:' line")
+    return SavedQuery(
+        name=path.stem,
+        path=path,
+        title=header["title"],
+        description=header.get("description", ""),
+        text=text,
+        parameters=tuple(params),
+    )
+
+
+def list_queries(directory: Path) -> list[SavedQuery]:
+    """Every saved query of a folder (not its checks/ subfolder), by name."""
+    return [parse_query_file(p) for p in sorted(directory.glob("*.rq"))]
+
+
+def load_query(name_or_path: str, directory: Path) -> SavedQuery:
+    """A saved query by name (a file of queries/) or by path to an .rq file."""
+    path = Path(name_or_path)
+    if path.suffix == ".rq" and path.is_file():
+        return parse_query_file(path)
+    if NAME.fullmatch(name_or_path) and (directory / f"{name_or_path}.rq").is_file():
+        return parse_query_file(directory / f"{name_or_path}.rq")
+    names = ", ".join(q.name for q in list_queries(directory))
+    raise ParameterError(f"no saved query {name_or_path!r} (saved queries: {names})", "query")
+
+
+def run_query(store: ox.Store, query: SavedQuery, values: dict[str, str]):
+    """Run a saved query on the union of the store's graphs with its parameters bound."""
+    return store.query(
+        query.text,
+        use_default_graph_as_union=True,
+        substitutions=query.bindings(values),
+    )
