@@ -8,7 +8,8 @@ A header is a run of comment lines at the top of the file:
     # param: lang lang = ja : the language of the labels
 
 A parameter is `NAME TYPE [= DEFAULT] [: DESCRIPTION]`; a TYPE ending in `?` is optional (left
-unbound when not given). Types: `iri(TYPE)` (an IRI under https://w3id.org/dakg/id/TYPE/, given as
+unbound when not given). Each parameter is a variable of the query that its SELECT projects: values
+are substituted as in SPARQL SEP-0007, so every result row also says which values produced it. Types: `iri(TYPE)` (an IRI under https://w3id.org/dakg/id/TYPE/, given as
 the IRI or as its key), `date`, `fiscal-year`, `integer`, `lang` (ja or en), `string`, `enum(a|b)`.
 Values are bound as RDF terms through pyoxigraph's substitutions, never pasted into the query text.
 """
@@ -30,7 +31,7 @@ KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<type>[a-z-]+(?:\([^)]*\))?)(?P<optional>\?)?"
-    r"(?:\s*=\s*(?P<default>[^\s:]+))?(?:\s*:\s*(?P<description>.*))?$"
+    r"(?:\s*=\s*(?P<default>\S+))?(?:\s+:\s*(?P<description>.*))?$"
 )
 
 

@@ -1,0 +1,200 @@
+"""The data itself: it parses, uses only defined terms, cites its sources and matches the report's words."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.namespace import RDF, RDFS
+
+from service.namespaces import DEF, ID
+from service.sources import graph_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+DAKG = rdflib.Namespace(DEF)
+DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
+SOURCES = graph_sources(ROOT)
+
+
+@pytest.fixture(scope="module")
+def graph() -> rdflib.Graph:
+    g = rdflib.Graph()
+    for source in SOURCES:
+        g.parse(source.path, format="turtle")
+    return g
+
+
+@pytest.fixture(scope="module")
+def ontology() -> rdflib.Graph:
+    return rdflib.Graph().parse(ROOT / "ontology" / "dakg.ttl")
+
+
+def squash(text: str) -> str:
+    """Text with white space and Markdown emphasis removed, to compare wording with the report."""
+    return re.sub(r"[\s*]+", "", text)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: str(s.path.relative_to(ROOT)))
+def test_every_file_parses_and_is_not_empty(source) -> None:
+    g = rdflib.Graph().parse(source.path, format="turtle")
+    assert len(g) > 0
+
+
+def test_every_term_of_our_namespace_is_defined(graph, ontology) -> None:
+    defined = {s for s in ontology.subjects() if isinstance(s, rdflib.URIRef)}
+    used = set()
+    for s, p, o in graph:
+        for term in (s, p, o):
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(DEF):
+                used.add(term)
+    missing = sorted(str(t) for t in used - defined)
+    assert missing == []
+
+
+def test_every_referenced_entity_exists(graph) -> None:
+    """An IRI of ours used as an object is described somewhere (has a type)."""
+    typed = set(graph.subjects(RDF.type, None))
+    dangling = sorted(
+        {
+            f"{s} {p} {o}"
+            for s, p, o in graph
+            if isinstance(o, rdflib.URIRef) and str(o).startswith(ID) and o not in typed
+        }
+    )
+    assert dangling == []
+
+
+@pytest.mark.parametrize("cls", ["Initiative", "Milestone", "Observation", "Event"])
+def test_every_fact_names_its_report_section(graph, cls) -> None:
+    sections = set(graph.subjects(RDF.type, DAKG.Section))
+    unsourced = [
+        str(s)
+        for s in graph.subjects(RDF.type, DAKG[cls])
+        if not any(src in sections for src in graph.objects(s, DCTERMS.source))
+    ]
+    assert unsourced == []
+
+
+def test_all_19_initiatives_and_3_pillars_with_ja_and_en_labels(graph, report_text) -> None:
+    initiatives = sorted(
+        graph.subjects(RDF.type, DAKG.Initiative), key=lambda s: int(graph.value(s, DAKG.number))
+    )
+    assert [int(graph.value(s, DAKG.number)) for s in initiatives] == list(range(1, 20))
+    pillars = list(graph.subjects(RDF.type, DAKG.Pillar))
+    assert len(pillars) == 3
+    for entity in initiatives + pillars:
+        langs = sorted(label.language for label in graph.objects(entity, RDFS.label))
+        assert langs == ["en", "ja"], entity
+        ja = next(lbl for lbl in graph.objects(entity, RDFS.label) if lbl.language == "ja")
+        assert str(ja) in report_text, f"{entity}: {ja} is not the report's title"
+    for initiative in initiatives:
+        assert graph.value(initiative, DAKG.pillar) in pillars
+
+
+def test_initiatives_are_numbered_as_the_report_lists_them(graph, report_text) -> None:
+    """The contents list of chapter 3 ('- 1 マイナンバーカードの普及' ...) gives each number and title."""
+    listed = dict(re.findall(r"^- (\d+) (\S+)$", report_text, re.M))
+    for initiative in graph.subjects(RDF.type, DAKG.Initiative):
+        ja = next(lbl for lbl in graph.objects(initiative, RDFS.label) if lbl.language == "ja")
+        assert listed[str(graph.value(initiative, DAKG.number))] == str(ja)
+
+
+VERBATIM = ["wording", "tagline", "aim", "resultsHeadline", "resultsSummary", "background", "note"]
+
+
+def test_the_reports_words_are_kept_verbatim(graph, report_text) -> None:
+    text = squash(report_text)
+    changed = []
+    for name in VERBATIM:
+        for s, literal in graph.subject_objects(DAKG[name]):
+            if literal.language == "ja" and squash(str(literal)) not in text:
+                changed.append(f"{s} dakg:{name} {str(literal)[:60]!r}")
+    assert changed == []
+
+
+UNITS = {"万": Decimal(10_000), "億": Decimal(100_000_000)}
+
+
+def numbers_in(wording: str) -> set[Decimal]:
+    """Every number the wording states, normalised (1億2,665万 → 126650000, 9割 → 90)."""
+    text = squash(wording)
+    found: set[Decimal] = set()
+    for match in re.finditer(r"(?:(\d[\d,]*(?:\.\d+)?)億)?(\d[\d,]*(?:\.\d+)?)(万|割)?", text):
+        oku, num, unit = match.groups()
+        value = Decimal(num.replace(",", ""))
+        if unit == "万":
+            value *= UNITS["万"]
+        if unit == "割":
+            value *= 10
+        if oku:
+            value += Decimal(oku.replace(",", "")) * UNITS["億"]
+        found.add(value)
+        found.add(Decimal(num.replace(",", "")))
+    return found
+
+
+def test_every_figure_value_is_the_number_of_its_wording(graph) -> None:
+    wrong = []
+    for observation in graph.subjects(RDF.type, DAKG.Observation):
+        value = graph.value(observation, DAKG.value)
+        wording = graph.value(observation, DAKG.wording)
+        assert value is not None and wording is not None, observation
+        if Decimal(str(value.toPython())) not in numbers_in(str(wording)):
+            wrong.append(f"{observation}: {value} not in {wording!s}")
+    assert wrong == []
+
+
+def test_numbers_are_read_as_the_report_writes_them() -> None:
+    assert Decimal(126650000) in numbers_in("人口約1億2,665万人")
+    assert Decimal(10590000) in numbers_in("+ 1,059 万人")
+    assert Decimal(90) in numbers_in("内定受諾率9割以上")
+    assert Decimal(10590000) not in numbers_in("1,833 万件")
+
+
+def test_a_milestones_reference_period_is_named_in_its_wording(graph) -> None:
+    wrong = []
+    for milestone in graph.subjects(RDF.type, DAKG.Milestone):
+        wording = str(graph.value(milestone, DAKG.wording))
+        period = graph.value(milestone, DAKG.referencePeriod)
+        if period is None:
+            continue
+        key = str(period).rsplit("/", 2)
+        kind, value = key[-2], key[-1]
+        if kind == "fiscal-year":
+            expected = f"{value}年度"
+        elif kind == "year":
+            expected = f"{value}年"
+        else:
+            year, month = value.split("-")
+            expected = f"{int(year)}年{int(month)}月"
+        if expected not in wording:
+            wrong.append(f"{milestone}: {expected} not in {wording}")
+    assert wrong == []
+
+
+def test_the_digital_agency_has_its_corporate_number(graph) -> None:
+    agency = rdflib.URIRef(ID + "agency/digital-agency")
+    adms = rdflib.Namespace("http://www.w3.org/ns/adms#")
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    notations = {str(graph.value(i, skos.notation)) for i in graph.objects(agency, adms.identifier)}
+    assert notations == {"8000012010038"}
+
+
+def test_the_report_has_its_dates_and_pages(graph) -> None:
+    report = rdflib.URIRef(ID + "document/activity-report-2021-2022")
+    assert str(graph.value(report, DCTERMS.issued)) == "2022-09-01"
+    assert str(graph.value(report, DCTERMS.modified)) == "2022-11-15"
+    assert int(graph.value(report, DAKG.editionNumber)) == 4
+    pages = {
+        str(label): int(page)
+        for section, page in graph.subject_objects(DAKG.pageNumber)
+        for label in graph.objects(section, RDFS.label)
+        if label.language == "ja"
+    }
+    assert pages["設立1年の総括"] == 3
+    assert pages["成果と進捗"] == 12
+    assert pages["安全安心で強靱なデジタル基盤の実現"] == 32
+    assert pages["付録"] == 44
