@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,8 @@ def test_figures_of_the_my_number_card(dataset) -> None:
 
 def test_figures_of_the_vaccination_certificate_app(dataset) -> None:
     answer = rows(dataset, "initiative-figures", initiative="vaccination-certificate-app")
-    values = {r["value"] for r in answer}
-    assert {"10400000", "8420000", "3.6", "4.0"} <= values
+    values = {Decimal(r["value"]) for r in answer}
+    assert {Decimal("10400000"), Decimal("8420000"), Decimal("3.6"), Decimal("4.0")} <= values
 
 
 def test_the_initiatives_the_ministry_of_health_takes_part_in(dataset) -> None:
