@@ -23,7 +23,10 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
         verb = "would reformat" if args.check else "reformatted"
         print(f"{verb} {path}", file=sys.stderr if args.check else sys.stdout)
     if args.check and changed:
-        print(f"{len(changed)} of {len(files)} files are not in canonical layout; run `dakg fmt`.", file=sys.stderr)
+        print(
+            f"{len(changed)} of {len(files)} files are not in canonical layout; run `dakg fmt`.",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     return EXIT_OK
 
@@ -59,14 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("query", help="run a saved query (a name in queries/ or a .rq file)")
-    p.add_argument("query", help="saved query name (e.g. initiatives-by-pillar) or path to a .rq file")
+    p.add_argument(
+        "query", help="saved query name (e.g. initiatives-by-pillar) or path to a .rq file"
+    )
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", "-f", choices=("table", "json", "csv", "tsv"), default="table")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("fmt", help="write (or --check) the canonical Turtle layout")
-    p.add_argument("paths", nargs="*", help="files or folders (default: ontology/, data/ttl/, shapes/)")
-    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not canonical")
+    p.add_argument(
+        "paths", nargs="*", help="files or folders (default: ontology/, data/ttl/, shapes/)"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file is not canonical"
+    )
     p.set_defaults(func=cmd_fmt)
     # Commands whose options and behaviour live in their own modules.
     for name, module, text in (

@@ -26,7 +26,7 @@ def compact(term) -> str:
             key=lambda item: len(item[1]),
             default=None,
         )
-        return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
+        return f"{best[0]}:{iri[len(best[1]) :]}" if best else f"<{iri}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
@@ -41,7 +41,9 @@ def table(variables: list[str], rows: list[list[str]]) -> str:
     widths = [max([width(v)] + [width(r[i]) for r in rows]) for i, v in enumerate(variables)]
 
     def line(cells: list[str]) -> str:
-        return " | ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return " | ".join(
+            c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
 
     out = [line(variables), "-+-".join("-" * w for w in widths)]
     out.extend(line(r) for r in rows)

@@ -6,12 +6,16 @@ A header is a run of comment lines at the top of the file:
     # description: Every initiative of the pillar, in the report's order, with its lead agency.
     # param: pillar iri(pillar) = citizen-centric-public-service : the pillar (key or IRI)
     # param: lang lang = ja : the language of the labels
+    # route: /api/pillars/{pillar}/initiatives
 
 A parameter is `NAME TYPE [= DEFAULT] [: DESCRIPTION]`; a TYPE ending in `?` is optional (left
 unbound when not given). Each parameter is a variable of the query that its SELECT projects: values
 are substituted as in SPARQL SEP-0007, so every result row also says which values produced it. Types: `iri(TYPE)` (an IRI under https://w3id.org/dakg/id/TYPE/, given as
 the IRI or as its key), `date`, `fiscal-year`, `integer`, `lang` (ja or en), `string`, `enum(a|b)`.
 Values are bound as RDF terms through pyoxigraph's substitutions, never pasted into the query text.
+An optional parameter that was not given is unbound; test for it with `COALESCE(STR(?x), "") = ""`
+(BOUND(?x) is false for a substituted variable in pyoxigraph).
+A `# route:` line publishes the query at that REST path too; `{name}` segments are parameters.
 """
 
 from __future__ import annotations
@@ -138,6 +142,7 @@ class SavedQuery:
     description: str
     text: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    route: str | None = None
 
     def bindings(self, values: dict[str, str]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
         """Substitutions for the given parameter values, with defaults; unknown names are errors."""
@@ -187,8 +192,16 @@ def parse_query_file(path: Path) -> SavedQuery:
             )
         elif key in ("title", "description"):
             header[key] = (header.get(key, "") + " " + value).strip()
+        elif key == "route":
+            header["route"] = value
     if "title" not in header:
         raise QueryFileError(f"{path}:1: a saved query opens with a '# title:' line")
+    route = header.get("route")
+    if route is not None:
+        declared = {p.name for p in params}
+        for segment in re.findall(r"\{([^}]*)\}", route):
+            if segment not in declared:
+                raise QueryFileError(f"{path}: route {route!r} names {segment!r}, not a parameter")
     return SavedQuery(
         name=path.stem,
         path=path,
@@ -196,6 +209,7 @@ def parse_query_file(path: Path) -> SavedQuery:
         description=header.get("description", ""),
         text=text,
         parameters=tuple(params),
+        route=route,
     )
 
 

@@ -18,7 +18,9 @@ RDF_DIRS = ("ontology", "data/ttl", "shapes")
 class RdfSourceError(Exception):
     """A source that cannot be read: names the file, the line and the column at fault."""
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self, path: Path | str, message: str, line: int | None = None, column: int | None = None
+    ):
         self.path = str(path)
         self.message = message
         self.line = line
@@ -74,13 +76,17 @@ def graph_sources(root: Path, dirs: tuple[str, ...] = GRAPH_DIRS) -> list[Source
 def syntax_error(path: Path, error: SyntaxError) -> RdfSourceError:
     """Turn a parser's SyntaxError into an error naming the file, line and column."""
     message = error.msg if getattr(error, "msg", None) else str(error)
-    return RdfSourceError(path, message, getattr(error, "lineno", None), getattr(error, "offset", None))
+    return RdfSourceError(
+        path, message, getattr(error, "lineno", None), getattr(error, "offset", None)
+    )
 
 
 def check_turtle(path: Path) -> None:
     """Parse a Turtle file fully, raising RdfSourceError at the first syntax error."""
     try:
-        for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
+        for _ in ox.parse(
+            path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()
+        ):
             pass
     except SyntaxError as error:
         raise syntax_error(path, error) from None

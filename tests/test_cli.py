@@ -41,7 +41,7 @@ def test_all_hand_edited_turtle_is_in_canonical_layout() -> None:
 def test_fmt_check_names_a_file_out_of_layout_and_fmt_mends_it(tmp_path: Path) -> None:
     path = tmp_path / "messy.ttl"
     path.write_text(
-        '@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n'
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         '<https://w3id.org/dakg/id/agency/x> rdfs:label "x"@en , "エックス"@ja .\n',
         encoding="utf-8",
     )

@@ -1,0 +1,339 @@
+"""Saved queries as a typed REST API: /api/queries/{name} for every file of queries/, plus the
+resource routes that query files declare with a `# route:` line. No SPARQL lives here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from .savedqueries import Parameter, ParameterError, SavedQuery, list_queries
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMBERS = {
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "positiveInteger",
+        "nonNegativeInteger",
+    )
+}
+RESERVED = ("limit", "offset", "format", "bom")
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "sparql-json": "application/sparql-results+json",
+}
+ACCEPTED = {
+    "application/json": "json",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/sparql-results+json": "sparql-json",
+}
+OPENAPI_TYPES: dict[str, dict[str, Any]] = {
+    "iri": {"type": "string"},
+    "date": {"type": "string", "format": "date"},
+    "fiscal-year": {"type": "integer", "minimum": 1990, "maximum": 2100},
+    "integer": {"type": "integer"},
+    "string": {"type": "string", "maxLength": 500},
+}
+
+
+def json_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
+    """A term as plain JSON: numbers as numbers, booleans as booleans, dates and text as strings."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype in NUMBERS:
+            number = Decimal(term.value)
+            return (
+                int(number)
+                if number == number.to_integral_value() and "." not in term.value
+                else float(number)
+            )
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    return term.value
+
+
+def error(status: int, parameter: str | None, message: str) -> JSONResponse:
+    """A 4xx answer that names the parameter at fault."""
+    location = ["query", parameter] if parameter else ["query"]
+    return JSONResponse({"detail": [{"loc": location, "msg": message}]}, status_code=status)
+
+
+class QueryEndpoint:
+    """One saved query published at one path."""
+
+    def __init__(self, query: SavedQuery, path: str, not_found_when_empty: bool):
+        self.query = query
+        self.path = path
+        self.not_found_when_empty = not_found_when_empty
+
+    async def __call__(self, request: Request) -> Response:
+        values = dict(request.path_params)
+        for name, value in request.query_params.multi_items():
+            if name in values or (name not in RESERVED and name in request.path_params):
+                return error(422, name, f"parameter '{name}' is given more than once")
+            if name not in RESERVED:
+                values[name] = value
+        try:
+            limit = bounded_int(
+                request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT
+            )
+            offset = bounded_int(request.query_params.get("offset"), "offset", 0, 0, 10**9)
+            fmt = choose_format(request)
+            bindings = self.query.bindings(values)
+        except ParameterError as exc:
+            return error(422, exc.parameter, str(exc))
+        dataset = request.app.state.dataset
+        variables, rows = await run_in_threadpool(execute, dataset, self.query, bindings)
+        if not rows and self.not_found_when_empty:
+            return error(404, None, f"nothing found at {request.url.path}")
+        page = rows[offset : offset + limit]
+        headers = {"X-Total-Count": str(len(rows))}
+        if offset + limit < len(rows):
+            params = dict(request.query_params) | {
+                "offset": str(offset + limit),
+                "limit": str(limit),
+            }
+            headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        body = render(fmt, variables, page, request.query_params.get("bom") == "1")
+        return Response(body, media_type=MEDIA[fmt], headers=headers)
+
+
+def bounded_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ParameterError(
+            f"parameter '{name}' must be a whole number from {low} to {high}", name
+        )
+    return int(text)
+
+
+def choose_format(request: Request) -> str:
+    """The `format` parameter, else the first acceptable media type of Accept, else JSON."""
+    asked = request.query_params.get("format")
+    if asked is not None:
+        if asked not in MEDIA:
+            raise ParameterError(f"parameter 'format' must be one of {', '.join(MEDIA)}", "format")
+        return asked
+    for part in request.headers.get("accept", "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ACCEPTED:
+            return ACCEPTED[media]
+    return "json"
+
+
+def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[str, Any]]]:
+    """Run the query; the rows keep their RDF terms until rendering."""
+    result = dataset.store.query(
+        query.text, use_default_graph_as_union=True, substitutions=bindings
+    )
+    variables = [v.value for v in result.variables]
+    return variables, [{v: solution[v] for v in variables} for solution in result]
+
+
+def render(fmt: str, variables: list[str], rows: list[dict[str, Any]], bom: bool) -> bytes:
+    if fmt == "json":
+        return json.dumps(
+            [{v: json_value(r[v]) for v in variables} for r in rows], ensure_ascii=False
+        ).encode()
+    if fmt == "sparql-json":
+        bindings = [
+            {v: sparql_json_term(r[v]) for v in variables if r[v] is not None} for r in rows
+        ]
+        return json.dumps(
+            {"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False
+        ).encode()
+    out = io.StringIO()
+    writer = csv.writer(
+        out,
+        delimiter="," if fmt == "csv" else "\t",
+        lineterminator="\r\n" if fmt == "csv" else "\n",
+    )
+    writer.writerow(variables)
+    for r in rows:
+        writer.writerow(["" if r[v] is None else r[v].value for v in variables])
+    return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
+
+
+def sparql_json_term(term) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    binding = {"type": "literal", "value": term.value}
+    if term.language:
+        binding["xml:lang"] = term.language
+    elif term.datatype.value != XSD + "string":
+        binding["datatype"] = term.datatype.value
+    return binding
+
+
+def parameter_schema(param: Parameter) -> dict[str, Any]:
+    """An OpenAPI parameter object for a declared query parameter."""
+    schema = dict(OPENAPI_TYPES.get(param.base_type, {"type": "string"}))
+    if param.choices:
+        schema = {"type": "string", "enum": list(param.choices)}
+    if param.default is not None:
+        schema["default"] = int(param.default) if schema.get("type") == "integer" else param.default
+    description = param.description
+    if param.base_type == "iri":
+        description += f" (a key, or an IRI under https://w3id.org/dakg/id/{param.argument or ''})"
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": param.required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def common_parameters() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": "rows per page",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "required": False,
+            "description": "rows to skip",
+            "schema": {"type": "integer", "minimum": 0, "default": 0},
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "json (plain objects), csv, tsv or sparql-json; else by Accept",
+            "schema": {"type": "string", "enum": list(MEDIA)},
+        },
+        {
+            "name": "bom",
+            "in": "query",
+            "required": False,
+            "description": "1 to start CSV with a byte-order mark, for Excel on Windows",
+            "schema": {"type": "string", "enum": ["0", "1"]},
+        },
+    ]
+
+
+def openapi(query: SavedQuery, path: str, example: list[dict[str, Any]]) -> dict[str, Any]:
+    path_names = {p.name for p in query.parameters if "{" + p.name + "}" in path}
+    params = []
+    for p in query.parameters:
+        spec = parameter_schema(p)
+        if p.name in path_names:
+            spec |= {"in": "path", "required": True}
+        params.append(spec)
+    return {
+        "parameters": params + common_parameters(),
+        "responses": {
+            "200": {
+                "description": "the rows, as plain JSON objects (or CSV, TSV, SPARQL JSON)",
+                "content": {
+                    "application/json": {"example": example},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/tab-separated-values": {"schema": {"type": "string"}},
+                    "application/sparql-results+json": {"schema": {"type": "object"}},
+                },
+            },
+            "404": {"description": "no such entity (routes with a path parameter)"},
+            "422": {
+                "description": "a missing, unknown or malformed parameter, named in the message"
+            },
+        },
+    }
+
+
+def example_rows(dataset, query: SavedQuery) -> list[dict[str, Any]]:
+    """The first rows the query answers with its defaults: the example of its OpenAPI entry."""
+    if any(p.required for p in query.parameters):
+        return []
+    variables, rows = execute(dataset, query, query.bindings({}))
+    return [{v: json_value(r[v]) for v in variables} for r in rows[:2]]
+
+
+def build_router(queries: list[SavedQuery], dataset) -> APIRouter:
+    """The catalogue of saved queries, a route for each, and the routes they declare."""
+    router = APIRouter(tags=["saved queries"])
+    catalogue = [
+        {
+            "name": q.name,
+            "title": q.title,
+            "description": q.description,
+            "route": q.route,
+            "url": f"/api/queries/{q.name}",
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "required": p.required,
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in q.parameters
+            ],
+        }
+        for q in queries
+    ]
+
+    async def list_saved_queries() -> JSONResponse:
+        return JSONResponse(catalogue)
+
+    router.add_api_route(
+        "/api/queries",
+        list_saved_queries,
+        methods=["GET"],
+        summary="Every saved query with its parameters",
+    )
+    for query in queries:
+        example = example_rows(dataset, query)
+        targets = [(f"/api/queries/{query.name}", False, ["saved queries"])]
+        if query.route:
+            targets.append((query.route, "{" in query.route, ["resources"]))
+        for path, not_found, tags in targets:
+            router.add_api_route(
+                path,
+                QueryEndpoint(query, path, not_found),
+                methods=["GET"],
+                summary=query.title,
+                description=query.description,
+                tags=tags,
+                name=f"{query.name}:{path}",
+                openapi_extra=openapi(query, path, example),
+                response_class=JSONResponse,
+            )
+    return router
+
+
+def api_router(queries_dir, dataset) -> APIRouter:
+    return build_router(list_queries(queries_dir), dataset)

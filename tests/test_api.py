@@ -1,0 +1,309 @@
+"""The REST API of saved queries and the pictures, checked against the report's own words."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.app import create_app
+from service.savedqueries import list_queries
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/dakg/id/"
+SVG = "{http://www.w3.org/2000/svg}"
+INJECTIONS = [
+    '" } UNION { ?s ?p ?o } #',
+    "'; DROP ALL; #",
+    "} UNION { ?s ?p ?o",
+    "mynumber-card> } UNION { ?s ?p ?o . <x",
+    "line\nbreak",
+    "{}",
+    "\\u0022",
+    "%22%7D",
+]
+
+
+@pytest.fixture(scope="module")
+def client(dataset) -> TestClient:
+    return TestClient(create_app(Settings.from_env(root=ROOT), dataset))
+
+
+def test_the_catalogue_lists_every_saved_query_with_its_parameters(client) -> None:
+    catalogue = client.get("/api/queries").json()
+    names = {q["name"] for q in catalogue}
+    assert names == {q.name for q in list_queries(ROOT / "queries")}
+    milestones = next(q for q in catalogue if q["name"] == "milestones")
+    assert milestones["route"] == "/api/milestones"
+    assert [p["name"] for p in milestones["parameters"]] == [
+        "fiscal_year",
+        "from",
+        "to",
+        "initiative",
+        "lang",
+    ]
+
+
+def test_milestones_due_in_fiscal_2022(client) -> None:
+    answer = client.get("/api/milestones", params={"fiscal_year": "2022", "limit": "1000"}).json()
+    wordings = [m["wording"] for m in answer]
+    assert "マイナンバーカード機能のスマートフォン搭載 (2022年度内)" in wordings
+    assert "オープンデータ・カタログのリニューアル（2022年度末）" in wordings
+    assert not any("運転免許証" in w for w in wordings)
+    dues = [m["latestDate"] for m in answer]
+    assert dues == sorted(dues) and all("2022-04-01" <= d <= "2023-03-31" for d in dues)
+
+
+def test_milestones_between_two_dates_in_english(client) -> None:
+    answer = client.get(
+        "/api/milestones", params={"from": "2025-03-31", "to": "2025-03-31", "lang": "en"}
+    ).json()
+    assert {m["milestone"].removeprefix(ID) for m in answer} == {
+        "milestone/mynumber-card-drivers-licence-integration",
+        "milestone/mynaportal-national-qualification-procedures-online",
+    }
+    assert all(m["initiativeLabel"].isascii() for m in answer)
+
+
+def test_initiatives_filtered_by_pillar_and_agency(client) -> None:
+    pillar3 = client.get("/api/initiatives", params={"pillar": "digital-resilience"}).json()
+    assert [i["number"] for i in pillar3] == [17, 18, 19]
+    assert pillar3[0]["label_ja"] == "ガバメントクラウドの整備"
+    assert isinstance(pillar3[0]["number"], int)
+    mext = client.get("/api/initiatives", params={"agency": "mext", "lang": "en"}).json()
+    assert [i["label_ja"] for i in mext] == ["教育分野のデジタル化"]
+
+
+def test_an_initiative_with_its_milestones_and_figures(client) -> None:
+    rows = client.get("/api/initiatives/mynumber-card").json()
+    parts = [r["part"] for r in rows]
+    assert parts[0] == "initiative" and parts.count("milestone") == 5
+    figures = {r["value"]: r for r in rows if r["part"] == "figure"}
+    assert figures[18330000]["asOf"] == "2022-08-21"
+    assert figures[45.8]["unit"] == "％"
+    assert client.get("/api/initiatives/no-such-initiative").status_code == 404
+
+
+def test_agencies_and_an_agency(client) -> None:
+    agencies = {a["agency"].removeprefix(ID): a for a in client.get("/api/agencies").json()}
+    assert agencies["agency/digital-agency"]["initiatives"] == 19
+    assert agencies["agency/mhlw"]["label_ja"] == "厚生労働省"
+    mhlw = client.get("/api/agencies/mhlw").json()
+    assert [(r["label"], r["role"]) for r in mhlw] == [("医療DXの推進", "partner")]
+
+
+def test_observations_of_an_indicator_with_targets(client) -> None:
+    rows = client.get(
+        "/api/indicators/gbizid-prime-accounts-issued/observations", params={"lang": "en"}
+    ).json()
+    targets = {
+        r["value"]: r["referencePeriod"].removeprefix(ID) for r in rows if r["kind"] == "target"
+    }
+    assert targets == {1000000: "fiscal-year/2022", 2800000: "fiscal-year/2025"}
+
+
+def test_standards(client) -> None:
+    standards = {s["standard"].removeprefix(ID): s for s in client.get("/api/standards").json()}
+    assert standards["standard/jp-pint"]["basedOn"] == ID + "standard/peppol"
+    assert standards["standard/gif"]["issued"] == "2022-03-31"
+
+
+def test_csv_with_a_byte_order_mark_tsv_and_sparql_json(client) -> None:
+    raw = client.get("/api/initiatives", params={"format": "csv", "bom": "1"}).content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(table) == 19 and table[0]["label"] == "マイナンバーカードの普及"
+    tsv = client.get("/api/initiatives", headers={"Accept": "text/tab-separated-values"})
+    assert tsv.headers["content-type"].startswith("text/tab-separated-values")
+    assert len(tsv.text.strip().split("\n")) == 20
+    sparql = client.get("/api/initiatives", params={"format": "sparql-json"}).json()
+    first = sparql["results"]["bindings"][0]
+    assert first["label"] == {
+        "type": "literal",
+        "value": "マイナンバーカードの普及",
+        "xml:lang": "ja",
+    }
+
+
+def milestone_count(dataset) -> int:
+    query = "SELECT (COUNT(?m) AS ?n) WHERE { ?m a <https://w3id.org/dakg/def/Milestone> }"
+    return int(next(iter(dataset.query(query)))["n"].value)
+
+
+def test_pages_follow_link_next(client, dataset) -> None:
+    total = milestone_count(dataset)
+    seen, url, params = [], "/api/milestones", {"limit": "25"}
+    while url:
+        response = client.get(url, params=params)
+        assert int(response.headers["x-total-count"]) == total
+        seen.extend(m["milestone"] for m in response.json())
+        link = response.headers.get("link")
+        url, params = (link.split(">")[0].lstrip("<"), None) if link else (None, None)
+    assert len(seen) == total == len(set(seen)) > 50
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "parameter"),
+    [
+        ("/api/milestones", {"fiscal_year": "twenty"}, "fiscal_year"),
+        ("/api/milestones", {"from": "2022-02-30"}, "from"),
+        ("/api/milestones", {"lang": "fr"}, "lang"),
+        ("/api/milestones", {"limit": "0"}, "limit"),
+        ("/api/milestones", {"format": "xml"}, "format"),
+        ("/api/milestones", {"colour": "red"}, "colour"),
+        ("/api/initiatives", {"pillar": "http://example.org/p"}, "pillar"),
+        ("/api/queries/due-in-fiscal-year", {"fiscal_year": "2022", "lang": "de"}, "lang"),
+    ],
+)
+def test_bad_parameters_get_422_naming_the_parameter(client, url, params, parameter) -> None:
+    response = client.get(url, params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == parameter
+    assert parameter in response.json()["detail"][0]["msg"]
+
+
+def query_parameters(client) -> list[tuple[str, str]]:
+    """Every (route, parameter) pair of the OpenAPI document."""
+    spec = client.get("/openapi.json").json()
+    pairs = []
+    for path, item in spec["paths"].items():
+        for p in item.get("get", {}).get("parameters", []):
+            if p["in"] == "query":
+                pairs.append((path, p["name"]))
+    return pairs
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+def test_injection_in_every_parameter_is_refused_or_harmless(client, attack) -> None:
+    for path, name in query_parameters(client):
+        if "{" in path:
+            continue
+        response = client.get(path, params={name: attack})
+        assert response.status_code in (200, 422), (path, name, response.status_code)
+        if response.status_code == 200 and response.headers["content-type"].startswith(
+            "application/json"
+        ):
+            # Bound harmlessly: a string parameter is a literal, so it matches nothing it should not.
+            body = response.json()
+            assert not any(
+                "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" in json.dumps(r) for r in body
+            )
+
+
+@pytest.mark.parametrize("attack", INJECTIONS)
+def test_injection_in_a_path_parameter_is_refused_or_not_found(client, attack) -> None:
+    response = client.get(f"/api/initiatives/{quote(attack, safe='')}")
+    assert response.status_code in (404, 422)
+
+
+def test_every_route_is_documented_with_types_and_an_example(client) -> None:
+    spec = client.get("/openapi.json").json()
+    for query in list_queries(ROOT / "queries"):
+        operation = spec["paths"][f"/api/queries/{query.name}"]["get"]
+        assert operation["summary"] == query.title
+        documented = {p["name"]: p for p in operation["parameters"]}
+        for param in query.parameters:
+            assert documented[param.name]["description"]
+            assert "type" in documented[param.name]["schema"]
+        if not any(p.required for p in query.parameters):
+            assert operation["responses"]["200"]["content"]["application/json"]["example"]
+    milestones = spec["paths"]["/api/milestones"]["get"]["parameters"]
+    fy = next(p for p in milestones if p["name"] == "fiscal_year")
+    assert fy["schema"]["type"] == "integer"
+
+
+def test_a_new_query_file_becomes_a_route_without_code(tmp_path, dataset) -> None:
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "pillar-count.rq").write_text(
+        "# title: How many pillars\n# description: The number of pillars.\n# route: /api/pillar-count\n"
+        "SELECT (COUNT(?p) AS ?pillars) WHERE { ?p a <https://w3id.org/dakg/def/Pillar> }\n",
+        encoding="utf-8",
+    )
+    for folder in (ROOT / "queries").iterdir():
+        if folder.is_dir():
+            (queries / folder.name).symlink_to(folder)
+    for name in ("milestones", "indicator-observations"):
+        (queries / f"{name}.rq").symlink_to(ROOT / "queries" / f"{name}.rq")
+    app = create_app(Settings.from_env(root=tmp_path), dataset)
+    client = TestClient(app)
+    assert client.get("/api/pillar-count").json() == [{"pillars": 3}]
+    assert "/api/pillar-count" in client.get("/openapi.json").json()["paths"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_no_input_makes_a_server_error(client, data) -> None:
+    pairs = query_parameters(client)
+    path, name = data.draw(st.sampled_from(pairs))
+    value = data.draw(st.text(max_size=40))
+    if "{" in path:
+        path = path.split("{")[0] + data.draw(st.text(alphabet="abc-{}'\"<>/ ", max_size=20)) or "x"
+    response = client.get(path, params={name: value})
+    assert response.status_code < 500
+
+
+def svg_root(text: str) -> ET.Element:
+    root = ET.fromstring(text)
+    assert root.tag == SVG + "svg"
+    return root
+
+
+def test_the_timeline_links_every_milestone_to_its_initiative(client, dataset) -> None:
+    response = client.get("/pictures/timeline.svg")
+    assert response.headers["content-type"] == "image/svg+xml"
+    root = svg_root(response.text)
+    links = root.findall(f".//{SVG}a")
+    assert len(links) == milestone_count(dataset)
+    assert "/id/initiative/mynumber-card" in {a.get("href") for a in links}
+    colours = {r.get("fill") for r in root.iter(f"{SVG}rect")}
+    assert {"#1a5fb4", "#c64600", "#26a269"} <= colours
+    english = svg_root(client.get("/pictures/timeline.svg", params={"lang": "en"}).text)
+    assert english.get(
+        "lang"
+    ) == "en" and "Delivering Citizen-Centric Public Service" in ET.tostring(
+        english, encoding="unicode"
+    )
+
+
+def test_an_initiatives_timeline_holds_only_its_milestones(client) -> None:
+    root = svg_root(client.get("/pictures/timeline.svg", params={"initiative": "mynaportal"}).text)
+    hrefs = {a.get("href") for a in root.iter(f"{SVG}a")}
+    assert hrefs == {"/id/initiative/mynaportal"}
+    assert len(root.findall(f".//{SVG}a")) == 8
+
+
+def test_an_indicator_chart_shows_targets_against_actuals(client) -> None:
+    root = svg_root(
+        client.get(
+            "/pictures/indicators/gbizid-prime-accounts-issued.svg", params={"lang": "en"}
+        ).text
+    )
+    text = ET.tostring(root, encoding="unicode")
+    assert "target" in text and "change" in text
+    assert "1,000,000" in text and "2,800,000" in text
+    assert client.get("/pictures/indicators/no-such-indicator.svg").status_code == 404
+
+
+def test_labels_in_pictures_are_escaped(tmp_path) -> None:
+    from service.pictures import chart_svg
+
+    text = chart_svg(
+        "<script>alert(1)</script>",
+        [{"value": 1, "unit": "<b>", "kind": "actual", "label": "a & b", "wording": "</title>"}],
+        "en",
+    )
+    root = svg_root(text)
+    assert root.find(f".//{SVG}script") is None
+    assert "<script>" in ET.tostring(root, encoding="unicode", method="text")
