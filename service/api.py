@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -122,7 +123,7 @@ class QueryEndpoint:
 def bounded_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not re.fullmatch(r"[0-9]{1,10}", text) or not low <= int(text) <= high:
         raise ParameterError(
             f"parameter '{name}' must be a whole number from {low} to {high}", name
         )

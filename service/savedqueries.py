@@ -89,16 +89,17 @@ class Parameter:
                 return self._iri(value)
             if kind == "date":
                 dt.date.fromisoformat(value)
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                     raise ValueError
                 return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
             if kind == "fiscal-year":
-                year = int(value.removeprefix("FY").removeprefix("fy"))
-                if not 1990 <= year <= 2100:
+                digits = value.removeprefix("FY").removeprefix("fy")
+                if not re.fullmatch(r"[0-9]{4}", digits) or not 1990 <= int(digits) <= 2100:
                     raise ValueError
+                year = int(digits)
                 return ox.NamedNode(f"{ID}fiscal-year/{year}")
             if kind == "integer":
-                if not re.fullmatch(r"[+-]?\d{1,12}", value):
+                if not re.fullmatch(r"[+-]?[0-9]{1,12}", value):
                     raise ValueError
                 return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
             if kind in ("lang", "enum"):

@@ -1,5 +1,724 @@
-"""The SPARQL 1.1 Protocol at /sparql (to be written)."""
+"""The SPARQL 1.1 Protocol at /sparql: queries, updates, the service description and the query page.
 
-from fastapi import APIRouter
+Answers are pyoxigraph's own serialised bytes. Queries run in the app's thread pool (pyoxigraph
+releases the GIL while it evaluates), and answers are kept in an LRU cache keyed by the dataset
+version, so that a repeated query costs a dictionary look-up and a conditional GET costs nothing.
+"""
 
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from . import negotiation as neg
+from . import void
+from .namespaces import canonical_prefixes
+from .savedqueries import ParameterError, QueryFileError, SavedQuery, parse_query_file
+from .settings import Settings
+
+log = logging.getLogger("dakg.sparql")
 router = APIRouter()
+
+PATH = "/sparql"
+ALLOW = "GET, HEAD, POST, OPTIONS"
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+GRAPH_PARAMS = ("default-graph-uri", "named-graph-uri")
+USING_PARAMS = ("using-graph-uri", "using-named-graph-uri")
+FORMAT_PARAMS = ("format", "output", "results")
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses: its status, a message for people, extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return Response(
+            self.message.rstrip("\n") + "\n",
+            status_code=self.status,
+            headers={"content-type": "text/plain; charset=utf-8", **self.headers},
+        )
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query as the protocol received it; graphs are None when the client named none."""
+
+    query: str
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """An update as the protocol received it."""
+
+    update: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised answer, ready to send."""
+
+    content_type: str
+    body: bytes
+
+
+# ---- reading requests -------------------------------------------------------------------------
+
+Params = list[tuple[str, str]]
+
+
+def parse_params(raw: bytes, where: str) -> Params:
+    """URL-encoded parameters, decoded as UTF-8 strictly (anything else is a 400)."""
+    if not raw:
+        return []
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"The {where} is not valid UTF-8: {error}") from None
+
+
+def single(params: Params, name: str, where: str) -> str | None:
+    """The one value of a parameter that may be given at most once."""
+    found = [value for key, value in params if key == name]
+    if len(found) > 1:
+        raise ProtocolError(
+            400, f"The parameter '{name}' is given {len(found)} times in the {where}"
+        )
+    return found[0] if found else None
+
+
+def values(params: Params, name: str) -> list[str]:
+    return [value for key, value in params if key == name]
+
+
+def has_any(params: Params, names: tuple[str, ...]) -> bool:
+    return any(key in names for key, _ in params)
+
+
+def graphs(params: Params) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The protocol's dataset: (default graphs, named graphs), both None when neither is given."""
+    default, named = values(params, "default-graph-uri"), values(params, "named-graph-uri")
+    if not default and not named:
+        return None, None
+    return tuple(default), tuple(named)
+
+
+def formats(params: Params) -> tuple[str, ...]:
+    return tuple(value for key, value in params if key in FORMAT_PARAMS)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past the size limit."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise ProtocolError(413, f"The request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"The request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_body(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(400, f"The request body is not valid UTF-8: {error}") from None
+
+
+def read_get(request: Request) -> QueryRequest | None:
+    """A GET request's query, or None when it asks for no query (service description, page)."""
+    url = parse_params(request.scope.get("query_string", b""), "URL query string")
+    if has_any(url, ("update",)):
+        raise ProtocolError(400, "SPARQL Update is accepted only by POST")
+    query = single(url, "query", "URL")
+    if query is None:
+        if has_any(url, GRAPH_PARAMS):
+            raise ProtocolError(400, "Missing the 'query' parameter")
+        return None
+    default, named = graphs(url)
+    return QueryRequest(query, default, named, formats(url))
+
+
+async def read_post(request: Request, limit: int) -> QueryRequest | UpdateRequest:
+    """A POST request: a form with `query` or `update`, or a query or update as the body."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    url = parse_params(request.scope.get("query_string", b""), "URL query string")
+    if media_type == FORM:
+        form = parse_params(await read_body(request, limit), "request body")
+        return read_form(url, form)
+    if media_type == SPARQL_QUERY:
+        if has_any(url, ("query", "update")):
+            raise ProtocolError(400, "The query cannot be given both in the URL and in the body")
+        text = decode_body(await read_body(request, limit))
+        default, named = graphs(url)
+        return QueryRequest(text, default, named, formats(url))
+    if media_type == SPARQL_UPDATE:
+        if has_any(url, ("query", "update")):
+            raise ProtocolError(400, "The update cannot be given both in the URL and in the body")
+        text = decode_body(await read_body(request, limit))
+        check_using(url)
+        return UpdateRequest(text)
+    given = media_type or "no Content-Type"
+    raise ProtocolError(
+        415,
+        f"Unsupported Media Type: {given}. POST a query as {FORM} (query=...) or as "
+        f"{SPARQL_QUERY}, an update as {FORM} (update=...) or as {SPARQL_UPDATE}.",
+    )
+
+
+def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
+    """A POSTed form: exactly one of `query` and `update`, its dataset in the body too."""
+    protocol = ("query", "update", *GRAPH_PARAMS, *USING_PARAMS)
+    in_url = sorted({key for key, _ in url if key in protocol})
+    if in_url:
+        raise ProtocolError(
+            400, f"'{in_url[0]}' cannot be given in the URL of a form POST: put it in the body"
+        )
+    query, update = single(form, "query", "body"), single(form, "update", "body")
+    if query is not None and update is not None:
+        raise ProtocolError(400, "A request holds either a query or an update, not both")
+    if update is not None:
+        if has_any(form, GRAPH_PARAMS):
+            raise ProtocolError(400, "default-graph-uri and named-graph-uri apply to queries only")
+        check_using(form)
+        return UpdateRequest(update)
+    if query is None:
+        raise ProtocolError(400, "Missing the 'query' (or 'update') parameter")
+    if has_any(form, USING_PARAMS):
+        raise ProtocolError(400, "using-graph-uri and using-named-graph-uri apply to updates only")
+    default, named = graphs(form)
+    return QueryRequest(query, default, named, formats(url) + formats(form))
+
+
+def check_using(params: Params) -> None:
+    if has_any(params, USING_PARAMS):
+        raise ProtocolError(
+            400,
+            "using-graph-uri and using-named-graph-uri are not supported: use USING in the update",
+        )
+
+
+# ---- answering queries ------------------------------------------------------------------------
+
+
+class AnswerCache:
+    """The latest answers, by request and dataset version: an LRU bounded in entries and bytes."""
+
+    def __init__(self, entries: int, max_bytes: int):
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+
+    def get(self, key: tuple) -> Answer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple, answer: Answer) -> None:
+        """Keep an answer unless it alone would take more than an eighth of the budget."""
+        if self.entries <= 0 or len(answer.body) > self.max_bytes // 8 or key in self._answers:
+            return
+        self._answers[key] = answer
+        self.size += len(answer.body)
+        while len(self._answers) > self.entries or self.size > self.max_bytes:
+            _, dropped = self._answers.popitem(last=False)
+            self.size -= len(dropped.body)
+
+    def clear(self) -> None:
+        self._answers.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def pick_format(form: str, asked: tuple[str, ...], accept: str | None) -> neg.Format:
+    """The answer's format: the `format` parameter first, else the Accept header."""
+    offers = neg.offers_for(form)
+    return neg.from_parameter(asked, offers) or neg.choose(accept, offers)
+
+
+def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any]:
+    """pyoxigraph's dataset arguments: the protocol's graphs, else the query's FROM, else the union."""
+    if req.default_graphs is not None:
+        try:
+            return {
+                "default_graph": [ox.NamedNode(g) for g in req.default_graphs],
+                "named_graphs": [ox.NamedNode(g) for g in req.named_graphs or ()],
+            }
+        except ValueError as error:
+            raise ProtocolError(400, f"Invalid graph IRI: {error}") from None
+    if shape.names_dataset:
+        return {}
+    return {"use_default_graph_as_union": True}
+
+
+def run_query(
+    store: ox.Store,
+    req: QueryRequest,
+    shape: neg.QueryShape,
+    choose: Callable[[str], neg.Format],
+) -> tuple[neg.Format, Answer]:
+    """Evaluate and serialise a query (blocking: runs in the thread pool)."""
+    result = store.query(req.query, **dataset_arguments(req, shape))
+    if isinstance(result, ox.QueryTriples):
+        fmt = choose(neg.GRAPH)
+        body = result.serialize(format=fmt.rdf)
+    else:
+        fmt = choose(neg.RESULTS)
+        body = result.serialize(format=fmt.results)
+    return fmt, Answer(fmt.content_type, body)
+
+
+class QueryTimeout(Exception):
+    """A query that ran past the endpoint's time limit."""
+
+
+class QueryThreads:
+    """Threads that run store work off the event loop (pyoxigraph releases the GIL as it works).
+
+    Lighter per call than run_in_executor: one queue in, results handed back to the loop with
+    call_soon_threadsafe, and a time limit set with call_later rather than wait_for. pyoxigraph
+    cannot stop a running query, so a query past its limit finishes in its thread unanswered;
+    one whose limit passes while it waits in the queue is not run at all.
+    """
+
+    def __init__(self, size: int, name: str = "dakg-query"):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+            for i in range(max(1, size))
+        ]
+        self._started = False
+
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, timeout: float | None = None
+    ) -> asyncio.Future:
+        """Run fn(*args) in a thread; the future fails with QueryTimeout past the time limit."""
+        if not self._started:  # on first use: an app that never queries starts no thread
+            self._started = True
+            for thread in self._threads:
+                thread.start()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if timeout:
+            timer = loop.call_later(timeout, _expire, future, timeout)
+            future.add_done_callback(lambda _: timer.cancel())
+        self._jobs.put((loop, future, fn, args))
+        return future
+
+    def shutdown(self) -> None:
+        if self._started:
+            for _ in self._threads:
+                self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, fn, args = job
+            if future.done():  # timed out (or cancelled) while it waited
+                continue
+            try:
+                outcome = (fn(*args), None)
+            except BaseException as error:  # handed to the awaiting request
+                outcome = (None, error)
+            try:
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _expire(future: asyncio.Future, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(QueryTimeout(timeout))
+
+
+async def in_thread(
+    request: Request, fn: Callable[..., Any], *args: Any, timeout: float | None
+) -> Any:
+    """Run blocking work in the app's query threads; past the timeout the client gets a 503."""
+    try:
+        return await request.app.state.threads.submit(fn, *args, timeout=timeout)
+    except QueryTimeout:
+        raise ProtocolError(
+            503, f"The query took longer than the {timeout:g} s this endpoint allows"
+        ) from None
+
+
+def answer_headers(request: Request, etag: str) -> dict[str, str]:
+    return {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+
+
+async def answer_query(request: Request, req: QueryRequest) -> Response:
+    """Answer a query from the cache, or run it and keep its answer."""
+    state = request.app.state
+    dataset = state.dataset
+    accept = request.headers.get("accept")
+    shape = neg.query_shape(req.query)
+    conditional = request.method in ("GET", "HEAD")
+    if conditional and not req.formats and wants_page(accept, shape):
+        return state.query_page.response(request)
+    # The form is read from the query text, so the format (and with it the cache key and the
+    # ETag) is known before the query runs; a query whose form cannot be read is run first.
+    fmt = None
+    if shape.form:
+        fmt = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept)
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+        etag = neg.etag_for(*key)
+        if conditional and neg.etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=answer_headers(request, etag))
+        cached = state.cache.get(key)
+        if cached is not None:
+            return send(request, cached, etag)
+
+    def choose(form: str) -> neg.Format:
+        if fmt is not None and neg.FORMS[shape.form] == form:
+            return fmt
+        return pick_format(form, req.formats, accept)
+
+    timeout = state.settings.query_timeout
+    fmt, answer = await in_thread(
+        request, run_query, dataset.store, req, shape, choose, timeout=timeout
+    )
+    key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+    state.cache.put(key, answer)
+    return send(request, answer, neg.etag_for(*key))
+
+
+def send(request: Request, answer: Answer, etag: str) -> Response:
+    return Response(
+        content=answer.body,
+        headers={"content-type": answer.content_type, **answer_headers(request, etag)},
+    )
+
+
+def wants_page(accept: str | None, shape: neg.QueryShape) -> bool:
+    """Whether a GET comes from a browser that asks for HTML more than for any answer format."""
+    if not accept or "text/html" not in accept.lower():
+        return False
+    offers = neg.offers_for(neg.FORMS[shape.form]) if shape.form else neg.RESULT_FORMATS
+    try:
+        return neg.choose(accept, (*offers, neg.HTML), explicit=(neg.HTML,)) is neg.HTML
+    except neg.NotAcceptable:
+        return False
+
+
+# ---- updates ----------------------------------------------------------------------------------
+
+
+def authorise(request: Request) -> None:
+    """Updates need the configured token as a Bearer token; without a token there are none."""
+    token = request.app.state.settings.update_token
+    if not token:
+        raise ProtocolError(
+            403,
+            "SPARQL Update is disabled: this endpoint is read-only (no update token is configured)",
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise ProtocolError(
+            401,
+            "SPARQL Update needs 'Authorization: Bearer <token>'",
+            {"www-authenticate": 'Bearer realm="dakg"'},
+        )
+    if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        raise ProtocolError(
+            403, "The update token is wrong", {"www-authenticate": 'Bearer error="invalid_token"'}
+        )
+
+
+def apply_update(store: ox.Store, update: str) -> int:
+    """Run an update (blocking: runs in the thread pool); the store's new size."""
+    store.update(update)
+    return len(store)
+
+
+async def answer_update(request: Request, req: UpdateRequest) -> Response:
+    """Apply an authorised update and give the dataset a new version, so no stale answer is served."""
+    authorise(request)
+    state = request.app.state
+    triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
+    current = state.dataset
+    version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
+    state.dataset = dataclasses.replace(current, version=version, triples=triples)
+    state.cache.clear()
+    log.info("update applied: dataset version %s, %d quads", version, triples)
+    return Response(status_code=204, headers={"x-dakg-version": version})
+
+
+# ---- the routes -------------------------------------------------------------------------------
+
+
+async def protocol(request: Request, handler: Callable[[], Any]) -> Response:
+    """Turn the protocol's refusals and the parser's errors into their status codes."""
+    try:
+        return await handler()
+    except ProtocolError as error:
+        return error.response()
+    except SyntaxError as error:
+        return ProtocolError(400, f"Parse error: {error}").response()
+    except neg.NotAcceptable as error:
+        return ProtocolError(406, str(error)).response()
+    except neg.UnknownFormat as error:
+        return ProtocolError(400, str(error)).response()
+    except ValueError as error:
+        return ProtocolError(400, f"Bad request: {error}").response()
+    except OSError as error:
+        log.exception("store error")
+        return ProtocolError(500, f"Store error: {error}").response()
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    """/sparql: queries by GET or POST, updates by POST; the service description or the query page
+    on a GET with no query; 405 for other methods."""
+    method = request.method
+
+    async def handle() -> Response:
+        if method in ("GET", "HEAD"):
+            req = read_get(request)
+            if req is None:
+                return await describe_or_page(request)
+            return await answer_query(request, req)
+        if method == "POST":
+            post = await read_post(request, request.app.state.settings.max_request_bytes)
+            if isinstance(post, UpdateRequest):
+                return await answer_update(request, post)
+            return await answer_query(request, post)
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"allow": ALLOW})
+        raise ProtocolError(
+            405,
+            f"{method} is not allowed on {PATH}: query with GET or POST, update with POST",
+            {"allow": ALLOW},
+        )
+
+    return await protocol(request, handle)
+
+
+# A plain (Starlette) route: the protocol reads the request itself, so FastAPI's parameter
+# parsing and validation would only add to the time of every query. /sparql is described by its
+# SPARQL service description (GET /sparql with an RDF Accept header), not in the OpenAPI.
+router.add_route(
+    PATH,
+    sparql_endpoint,
+    methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"],
+    include_in_schema=False,
+)
+
+
+async def describe_or_page(request: Request) -> Response:
+    """GET /sparql with no query: the query page for browsers, else the service description."""
+    url = parse_params(request.scope.get("query_string", b""), "URL query string")
+    offers = (*neg.GRAPH_FORMATS, neg.HTML)
+    try:
+        fmt = neg.from_parameter(formats(url), offers) or neg.choose(
+            request.headers.get("accept"), offers, explicit=(neg.HTML,)
+        )
+    except neg.NotAcceptable:
+        raise ProtocolError(
+            400,
+            "Missing the 'query' parameter (GET /sparql with no query gives the service "
+            "description in RDF, or the query page in HTML)",
+        ) from None
+    if fmt is neg.HTML:
+        return request.app.state.query_page.response(request)
+    return await void.describe(request, fmt, "sd")
+
+
+# ---- the query page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """The query page for browsers, with the saved queries as examples; built once at start-up."""
+
+    body: bytes
+    etag: str
+    policy: str
+
+    @classmethod
+    def build(cls, settings: Settings) -> QueryPage:
+        template = (STATIC / "sparql.html").read_text(encoding="utf-8")
+        config = {
+            "examples": [example(q) for q in saved_queries(settings.queries_dir)],
+            "prefixes": canonical_prefixes(),
+            "base": settings.base_iri,
+        }
+        text = template.replace("{{config}}", script_json(config))
+        body = text.encode("utf-8")
+        return cls(body, neg.etag_for("page", hashlib.sha256(body).hexdigest()), policy(text))
+
+    def response(self, request: Request) -> Response:
+        headers = {
+            "etag": self.etag,
+            "cache-control": "no-cache",
+            "vary": "Accept",
+            "content-security-policy": self.policy,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "same-origin",
+        }
+        if neg.etag_matches(request.headers.get("if-none-match"), self.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, headers={"content-type": neg.HTML.content_type, **headers})
+
+
+def saved_queries(directory: Path) -> list[SavedQuery]:
+    """The saved queries of queries/; one with an unreadable header is left out, with a warning."""
+    found = []
+    for path in sorted(directory.glob("*.rq")):
+        try:
+            found.append(parse_query_file(path))
+        except QueryFileError as error:
+            log.warning("saved query left out of the query page: %s", error)
+    return found
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element: no '<', '>' or '&' left to end it early."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def policy(page: str) -> str:
+    """A Content-Security-Policy that lets only the page's own inline script and style run."""
+    script = re.search(r'<script id="dakg-app">(.*?)</script>', page, re.S)
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+
+    def digest(match: re.Match | None) -> str:
+        text = match.group(1) if match else ""
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    return (
+        f"default-src 'none'; script-src {digest(script)}; style-src {digest(style)}; "
+        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'self'"
+    )
+
+
+def example(query: SavedQuery) -> dict[str, Any]:
+    """A saved query as the page offers it: ready to run, its parameters bound to their defaults."""
+    return {
+        "name": query.name,
+        "title": query.title,
+        "description": query.description,
+        "query": with_defaults(query),
+        "parameters": [
+            {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+            for p in query.parameters
+        ],
+    }
+
+
+def with_defaults(query: SavedQuery) -> str:
+    """The query text with its parameters' defaults bound, ready to run as a plain query.
+
+    The endpoint takes no parameters, so a VALUES block binds them: in the WHERE clause and in
+    each inner group that uses one of them (a FILTER in a UNION branch sees only its own group),
+    which answers as the saved query does with its defaults substituted.
+    """
+    bound: list[tuple[str, str]] = []
+    for param in query.parameters:
+        if param.default is None:
+            continue
+        try:
+            bound.append((param.name, str(param.to_term(param.default))))
+        except (ParameterError, QueryFileError):
+            continue
+    points = binding_points(query.text, {name for name, _ in bound})
+    if not bound or not points:
+        return query.text
+    names = " ".join(f"?{name}" for name, _ in bound)
+    terms = " ".join(term for _, term in bound)
+    block = f" VALUES ({names}) {{ ({terms}) }}"
+    text = query.text
+    for position in sorted(points, reverse=True):
+        text = text[:position] + block + text[position:]
+    first = min(points)
+    note = "\n  # parameters: the saved query's defaults (edit to change)\n "
+    return text[:first] + note + text[first:]
+
+
+VARIABLE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+
+
+@dataclass
+class _Group:
+    """A brace of the query being read: where it opens, whether VALUES may go there, what it uses."""
+
+    start: int
+    pattern: bool
+    variables: set[str] = dataclasses.field(default_factory=set)
+
+
+def binding_points(text: str, names: set[str]) -> list[int]:
+    """Where a VALUES block goes (just after a '{'): the WHERE clause, and each group pattern
+    that uses one of the names. CONSTRUCT templates, VALUES data and sub-select braces are not
+    group patterns."""
+    stream = list(neg.tokens(text))
+    stack: list[_Group] = []
+    points: list[int] = []
+    outermost: int | None = None
+    after_values = construct = False
+    for i, token in enumerate(stream):
+        word = token.text.upper() if token.kind == "word" else ""
+        if token.kind == "open":
+            following = stream[i + 1].text.upper() if i + 1 < len(stream) else ""
+            template = construct and not stack
+            pattern = not (after_values or template or following == "SELECT")
+            if pattern and outermost is None and not stack:
+                outermost = token.start + 1
+            stack.append(_Group(token.start + 1, pattern))
+            after_values = construct = False
+        elif token.kind == "close" and stack:
+            group = stack.pop()
+            if group.pattern and group.start != outermost and group.variables & names:
+                points.append(group.start)
+        elif token.kind == "word":
+            if stack:
+                stack[-1].variables.update(VARIABLE.findall(token.text))
+            after_values = word == "VALUES" or (after_values and token.text.startswith(("?", "$")))
+            construct = word == "CONSTRUCT" or (construct and word == "WHERE")
+    if outermost is not None:
+        points.append(outermost)
+    return points

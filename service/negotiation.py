@@ -1,0 +1,375 @@
+"""Which format answers a request: the query's form, the `format` parameter, the Accept header."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Format:
+    """A serialisation the service can answer in, with the names clients ask for it by."""
+
+    name: str
+    media_type: str
+    content_type: str
+    extension: str
+    aliases: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    results: ox.QueryResultsFormat | None = None
+    rdf: ox.RdfFormat | None = None
+    label: str = ""
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.aliases)
+
+
+JSON = Format(
+    "json",
+    "application/sparql-results+json",
+    "application/sparql-results+json",
+    "srj",
+    aliases=("application/json", "text/javascript", "application/javascript"),
+    tokens=("json", "srj"),
+    results=ox.QueryResultsFormat.JSON,
+    label="SPARQL Results JSON",
+)
+XML = Format(
+    "xml",
+    "application/sparql-results+xml",
+    "application/sparql-results+xml",
+    "srx",
+    aliases=("application/xml", "text/xml"),
+    tokens=("xml", "srx"),
+    results=ox.QueryResultsFormat.XML,
+    label="SPARQL Results XML",
+)
+CSV = Format(
+    "csv",
+    "text/csv",
+    "text/csv; charset=utf-8",
+    "csv",
+    tokens=("csv",),
+    results=ox.QueryResultsFormat.CSV,
+    label="SPARQL Results CSV",
+)
+TSV = Format(
+    "tsv",
+    "text/tab-separated-values",
+    "text/tab-separated-values; charset=utf-8",
+    "tsv",
+    aliases=("text/tsv",),
+    tokens=("tsv",),
+    results=ox.QueryResultsFormat.TSV,
+    label="SPARQL Results TSV",
+)
+TURTLE = Format(
+    "turtle",
+    "text/turtle",
+    "text/turtle; charset=utf-8",
+    "ttl",
+    aliases=("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3"),
+    tokens=("turtle", "ttl", "n3"),
+    rdf=ox.RdfFormat.TURTLE,
+    label="Turtle",
+)
+NTRIPLES = Format(
+    "ntriples",
+    "application/n-triples",
+    "application/n-triples",
+    "nt",
+    tokens=("ntriples", "nt", "n-triples"),
+    rdf=ox.RdfFormat.N_TRIPLES,
+    label="N-Triples",
+)
+JSONLD = Format(
+    "jsonld",
+    "application/ld+json",
+    "application/ld+json",
+    "jsonld",
+    aliases=("application/x-json+ld", "application/json"),
+    tokens=("jsonld", "json-ld", "json"),
+    rdf=ox.RdfFormat.JSON_LD,
+    label="JSON-LD",
+)
+RDFXML = Format(
+    "rdfxml",
+    "application/rdf+xml",
+    "application/rdf+xml",
+    "rdf",
+    aliases=("application/xml", "text/xml"),
+    tokens=("rdfxml", "rdf+xml", "rdf", "xml", "owl"),
+    rdf=ox.RdfFormat.RDF_XML,
+    label="RDF/XML",
+)
+NQUADS = Format(
+    "nquads",
+    "application/n-quads",
+    "application/n-quads",
+    "nq",
+    tokens=("nquads", "nq"),
+    rdf=ox.RdfFormat.N_QUADS,
+    label="N-Quads",
+)
+TRIG = Format(
+    "trig",
+    "application/trig",
+    "application/trig; charset=utf-8",
+    "trig",
+    tokens=("trig",),
+    rdf=ox.RdfFormat.TRIG,
+    label="TriG",
+)
+HTML = Format("html", "text/html", "text/html; charset=utf-8", "html", tokens=("html",))
+
+# In the server's order of preference: the first is the default when any type will do.
+RESULT_FORMATS = (JSON, XML, CSV, TSV)
+GRAPH_FORMATS = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+ALL_TOKENS = frozenset(t for f in (*RESULT_FORMATS, *GRAPH_FORMATS) for t in f.tokens)
+
+# The query forms and the formats their answers come in.
+RESULTS, GRAPH = "results", "graph"
+FORMS = {"SELECT": RESULTS, "ASK": RESULTS, "CONSTRUCT": GRAPH, "DESCRIBE": GRAPH}
+
+
+class NotAcceptable(Exception):
+    """No format the client accepts is one the service can give for this answer."""
+
+    def __init__(self, offers: Sequence[Format], asked: str):
+        self.offers = offers
+        super().__init__(
+            f"Not acceptable: {asked}. This answer is available as "
+            + ", ".join(f.media_type for f in offers)
+            + " (or with format="
+            + "|".join(f.tokens[0] for f in offers)
+            + ")."
+        )
+
+
+class UnknownFormat(ValueError):
+    """A `format` parameter value that names no format at all."""
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an Accept header."""
+
+    type: str
+    subtype: str
+    q: float
+
+    def specificity(self, media_type: str) -> int:
+        """How closely this range matches a media type: 2 exactly, 1 by type/*, 0 by */*, -1 not."""
+        main, _, sub = media_type.partition("/")
+        if self.type == "*":
+            return 0
+        if self.type != main:
+            return -1
+        if self.subtype == "*":
+            return 1
+        return 2 if self.subtype == sub else -1
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """The media ranges of an Accept header; unreadable entries are skipped."""
+    ranges: list[MediaRange] = []
+    for part in (header or "").split(","):
+        fields = part.split(";")
+        kind = fields[0].strip().lower()
+        main, slash, sub = kind.partition("/")
+        if not slash or not main or not sub:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append(MediaRange(main, sub, q))
+    return ranges
+
+
+def choose(accept: str | None, offers: Sequence[Format], explicit: Iterable[Format] = ()) -> Format:
+    """The best offer for an Accept header (the first offer when none is sent).
+
+    Ties go to the range that names the type most exactly, then to the server's order.
+    Formats in `explicit` (the HTML page) are chosen only when the client names them.
+    """
+    if not accept or accept.strip() in ("*/*", ""):
+        return offers[0]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0]
+    only_named = set(explicit)
+    best: tuple[float, int, int] | None = None
+    chosen: Format | None = None
+    for index, offer in enumerate(offers):
+        for media_type in offer.media_types:
+            q, spec = _quality(ranges, media_type)
+            # Wildcards reach a format by its own media type, never by an alias.
+            alias = media_type != offer.media_type
+            if q <= 0 or ((alias or offer in only_named) and spec < 2):
+                continue
+            score = (q, spec, -index)
+            if best is None or score > best:
+                best, chosen = score, offer
+    if chosen is None:
+        raise NotAcceptable([o for o in offers if o not in only_named], f"Accept: {accept}")
+    return chosen
+
+
+def _quality(ranges: list[MediaRange], media_type: str) -> tuple[float, int]:
+    """The q of the most specific range matching a media type, and how specific it is."""
+    best_spec, best_q = -1, 0.0
+    for media_range in ranges:
+        spec = media_range.specificity(media_type)
+        if spec > best_spec or (spec == best_spec and media_range.q > best_q):
+            best_spec, best_q = spec, media_range.q
+    return (best_q, best_spec) if best_spec >= 0 else (0.0, -1)
+
+
+def from_parameter(values: Sequence[str], offers: Sequence[Format]) -> Format | None:
+    """The format a `format`/`output` parameter asks for, or None when it asks for none.
+
+    Values are tokens (json, xml, csv, tsv, turtle/ttl, ntriples/nt, jsonld, rdfxml) or media
+    types; the first one that names a format of this answer wins. A value that names a format
+    of another kind of answer (csv for a CONSTRUCT) is NotAcceptable; a value that names
+    nothing is an UnknownFormat.
+    """
+    asked = [v.strip() for v in values if v and v.strip()]
+    if not asked:
+        return None
+    for value in asked:
+        lowered = value.lower()
+        media = lowered.split(";")[0].strip()
+        for offer in offers:
+            if lowered in offer.tokens or media in offer.media_types:
+                return offer
+    known = [v for v in asked if v.lower() in ALL_TOKENS or "/" in v]
+    if known:
+        raise NotAcceptable(offers, "format=" + ",".join(asked))
+    raise UnknownFormat(
+        f"Unknown format {asked[0]!r}: use one of json, xml, csv, tsv (SELECT, ASK) or "
+        "turtle, ntriples, jsonld, rdfxml (CONSTRUCT, DESCRIBE), or a media type."
+    )
+
+
+def offers_for(form: str) -> tuple[Format, ...]:
+    """The formats an answer of a kind (RESULTS or GRAPH) can be given in."""
+    return RESULT_FORMATS if form == RESULTS else GRAPH_FORMATS
+
+
+# A small lexer for the parts of a query the protocol needs before running it: the query form
+# and whether the query names its own dataset (FROM / FROM NAMED). Strings, IRIs and comments
+# are skipped so that the words inside them are not mistaken for keywords.
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+      |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<word>[^\s{}()<>"'\#,;]+)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    depth: int
+
+
+def tokens(text: str) -> Iterable[Token]:
+    """The significant tokens of a query (no spaces, no comments), with their brace depth."""
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind in ("space", "comment"):
+            continue
+        if kind == "close":
+            depth = max(depth - 1, 0)
+        yield Token(kind, match.group(), match.start(), depth)
+        if kind == "open":
+            depth += 1
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the protocol needs to know of a query before it runs: its form and its dataset."""
+
+    form: str | None
+    names_dataset: bool
+
+
+def query_shape(text: str) -> QueryShape:
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE; None if unclear) and whether FROM is used."""
+    form: str | None = None
+    expect_prologue = 0
+    stream = iter(tokens(text))
+    for token in stream:
+        word = token.text.upper()
+        if expect_prologue:
+            expect_prologue -= 1
+            continue
+        if word == "BASE":
+            expect_prologue = 1
+        elif word == "PREFIX":
+            expect_prologue = 2
+        else:
+            form = word if word in FORMS else None
+            break
+    names_dataset = False
+    # Only a query that says FROM can name its dataset: skip the scan for all others.
+    if form is not None and "from" in text.lower():
+        names_dataset = any(t.depth == 0 and t.text.upper() == "FROM" for t in stream)
+    return QueryShape(form, names_dataset)
+
+
+def etag_for(*parts: object) -> str:
+    """A weak ETag naming one answer: a digest of what the answer depends on."""
+    digest = hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
+    return f'W/"{digest}"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header matches an ETag (weak comparison, as RFC 9110 asks)."""
+    if not header:
+        return False
+    opaque = etag.removeprefix("W/")
+    return any(
+        t.strip() == "*" or t.strip().removeprefix("W/") == opaque for t in header.split(",")
+    )
+
+
+class Negotiator:
+    """Format choices remembered by what the client sent: clients repeat the same few headers."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._choices: dict[tuple, Format] = {}
+
+    def pick(self, form: str, asked: tuple[str, ...], accept: str | None) -> Format:
+        """The answer's format: the `format` parameter first, else the Accept header."""
+        key = (form, asked, accept)
+        found = self._choices.get(key)
+        if found is None:
+            offers = offers_for(form)
+            found = from_parameter(asked, offers) or choose(accept, offers)
+            if len(self._choices) >= self.size:
+                self._choices.clear()
+            self._choices[key] = found
+        return found

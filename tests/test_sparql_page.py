@@ -1,0 +1,156 @@
+"""The query page at /sparql for browsers: its examples run, its results are text, never HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+from server_fixture import live_server_fixture
+
+from service.app import create_app
+from service.savedqueries import list_queries, run_query
+from service.settings import Settings
+from service.sparql import binding_points, script_json
+
+live_server = live_server_fixture()
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+CONFIG = re.compile(r'<script id="dakg-config" type="application/json">(.*?)</script>', re.S)
+MYNUMBER = "https://w3id.org/dakg/id/initiative/mynumber-card"
+
+
+@pytest.fixture(scope="module")
+def client(dataset, root) -> TestClient:
+    return TestClient(create_app(Settings.from_env(root=root), dataset))
+
+
+@pytest.fixture(scope="module")
+def config(client) -> dict:
+    page = client.get("/sparql", headers={"accept": BROWSER_ACCEPT})
+    assert page.status_code == 200
+    return json.loads(CONFIG.search(page.text).group(1))
+
+
+def test_the_page_offers_every_saved_query(config, root):
+    saved = list_queries(root / "queries")
+    assert saved, "queries/ has saved queries"
+    assert [e["name"] for e in config["examples"]] == [q.name for q in saved]
+    assert [e["title"] for e in config["examples"]] == [q.title for q in saved]
+
+
+def test_every_example_runs_as_its_saved_query_does(client, config, dataset, root):
+    """The page binds a saved query's defaults with VALUES; the answer is the saved query's own."""
+    saved = {q.name: q for q in list_queries(root / "queries")}
+    for example in config["examples"]:
+        response = client.get("/sparql", params={"query": example["query"]})
+        assert response.status_code == 200, (example["name"], response.text)
+        rows = response.json()["results"]["bindings"]
+        result = run_query(dataset.store, saved[example["name"]], {})
+        expected = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+        assert rows, f"{example['name']}: no rows with its defaults"
+        assert canonical(rows) == canonical(expected["results"]["bindings"]), example["name"]
+
+
+def canonical(bindings: list[dict]) -> list[str]:
+    return sorted(json.dumps(b, sort_keys=True, ensure_ascii=False) for b in bindings)
+
+
+def test_config_json_cannot_close_its_script_element():
+    text = script_json({"title": "</script><script>alert(1)</script>", "q": "a & b > c"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["title"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", ["SELECT * WHERE {"]),
+        (
+            "PREFIX x: <http://x/#> SELECT ('{' AS ?b) WHERE { ?s x:p '}' }",
+            ["PREFIX x: <http://x/#> SELECT ('{' AS ?b) WHERE {"],
+        ),
+        ("CONSTRUCT { ?s ?p ?lang } WHERE { ?s ?p ?o }", ["CONSTRUCT { ?s ?p ?lang } WHERE {"]),
+        (
+            "# { not this\nASK { { ?s ?p ?o } UNION { ?s ?p ?lang } }",
+            ["# { not this\nASK {", "# { not this\nASK { { ?s ?p ?o } UNION {"],
+        ),
+        (
+            "SELECT * { VALUES ?lang { 'ja' } { SELECT ?s { ?s ?p ?lang } } }",
+            ["SELECT * {", "SELECT * { VALUES ?lang { 'ja' } { SELECT ?s {"],
+        ),
+        ("CONSTRUCT WHERE { ?s ?p ?lang }", []),
+    ],
+)
+def test_binding_points_are_the_where_clause_and_the_groups_that_use_a_parameter(text, expected):
+    points = binding_points(text, {"lang"})
+    assert sorted(text[:point] for point in points) == sorted(expected)
+
+
+def test_the_page_has_a_strict_content_security_policy(client):
+    page = client.get("/sparql", headers={"accept": BROWSER_ACCEPT})
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "connect-src 'self'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    again = client.get(
+        "/sparql", headers={"accept": BROWSER_ACCEPT, "if-none-match": page.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_the_page_needs_nothing_from_the_internet(client):
+    page = client.get("/sparql", headers={"accept": BROWSER_ACCEPT}).text
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "innerHTML" not in page and "insertAdjacentHTML" not in page
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    return found
+
+
+def rendered(url: str) -> str:
+    """The page's DOM after its script ran, from headless Chromium."""
+    command = [
+        chromium(),
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_a_shared_link_runs_its_query_in_a_browser(live_server):
+    query = (
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        f'SELECT ?label WHERE {{ <{MYNUMBER}> rdfs:label ?label FILTER (lang(?label) = "ja") }}'
+    )
+    dom = rendered(f"{live_server.sparql}?query={quote(query)}")
+    assert '<td><span>マイナンバーカードの普及<span class="lang">@ja</span></span></td>' in dom
+    assert "1 row" in dom
+
+
+def test_result_values_are_shown_as_text_not_html(live_server):
+    attack = '<img src=x onerror="document.title=1">'
+    query = f"SELECT ?x WHERE {{ BIND ({json.dumps(attack)} AS ?x) }}"
+    dom = rendered(f"{live_server.sparql}?query={quote(query)}")
+    assert "&lt;img src=x onerror=" in dom
+    assert "<img" not in dom
