@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from . import __version__, negotiation, resources, sparql, void
 from .api import api_router
 from .dataset import Dataset
+from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .settings import Settings
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.cache_control = settings.cache_control
     app.state.builds = void.Builds()
     app.state.service_queries = void.load_service_queries(settings.queries_dir / "service")
+    app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
     app.state.query_page = sparql.QueryPage.build(settings)
     app.add_middleware(
         CORSMiddleware,
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.include_router(void.router)
     app.include_router(resources.router)
     app.include_router(api_router(settings.queries_dir, dataset))
-    app.include_router(pictures_router(settings.queries_dir))
+    app.include_router(pictures_router())
     return app
 
 

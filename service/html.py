@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 import pyoxigraph as ox
+from markupsafe import Markup
 
 from .describe import (
     DAKG,
@@ -988,8 +989,9 @@ class Pages:
         queries: list[QueryLink],
         page_links: Mapping[str, str],
         status: str | None = None,
+        pictures: Sequence[str] = (),
     ) -> str:
-        """The page of an entity or term (status 'gone' for a tombstone)."""
+        """The page of an entity or term (status 'gone' for a tombstone), with its SVG pictures."""
         iri = description.entity.value
         about = description.about(description.entity)
         term = self.catalogue.vocabulary.terms.get(iri)
@@ -1012,6 +1014,7 @@ class Pages:
             term=self.term_view(term, locale) if term else None,
             kind_link=self.kind_link(iri, locale),
             status=status,
+            pictures=[Markup(svg) for svg in pictures],
         )
 
     def kind_link(self, iri: str, locale: Locale) -> Link | None:
@@ -1076,7 +1079,7 @@ class Pages:
     def kinds_page(self, locale: Locale) -> str:
         return self.render("kinds.html", locale, kinds=self.kinds(locale))
 
-    def home(self, locale: Locale, triples: int, version: str) -> str:
+    def home(self, locale: Locale, triples: int, version: str, timeline: str = "") -> str:
         pillars = [
             {
                 "link": self.link(p, locale),
@@ -1093,6 +1096,7 @@ class Pages:
             kinds=self.kinds(locale),
             pillars=pillars,
             report=self.link(report, locale) if report in self.catalogue.labels else None,
+            timeline=Markup(timeline),
         )
 
     def ontology(self, locale: Locale, downloads: list[Download]) -> str:

@@ -55,6 +55,7 @@ class Queries:
     pillars: SavedQuery
     observations: SavedQuery
     indicator: SavedQuery
+    charted: SavedQuery
 
     @classmethod
     def load(cls, queries_dir: Path) -> Queries:
@@ -63,7 +64,40 @@ class Queries:
             pillars=load_query(str(queries_dir / "pictures" / "pillars.rq"), queries_dir),
             observations=load_query("indicator-observations", queries_dir),
             indicator=load_query(str(queries_dir / "pictures" / "indicator.rq"), queries_dir),
+            charted=load_query(
+                str(queries_dir / "pictures" / "charted-indicators.rq"), queries_dir
+            ),
         )
+
+
+@dataclass(frozen=True)
+class Pictures:
+    """The pictures of one dataset, drawn on demand for the pages and the /pictures routes."""
+
+    queries: Queries
+    dataset: object
+
+    def timeline(self, lang: str, initiative: str | None = None, root: str = "") -> str:
+        """The milestone timeline, of every initiative or of one (key or IRI)."""
+        extra = {"initiative": initiative} if initiative else {}
+        milestones = rows(self.dataset, self.queries.milestones, lang=lang, **extra)
+        pillars = rows(self.dataset, self.queries.pillars, lang=lang)
+        return timeline_svg(milestones, pillars, lang, root)
+
+    def chart(self, indicator: str, lang: str) -> str | None:
+        """The chart of an indicator (key or IRI), or None when there is no such indicator."""
+        found = rows(self.dataset, self.queries.indicator, indicator=indicator, lang=lang)
+        if not found:
+            return None
+        observations = rows(self.dataset, self.queries.observations, indicator=indicator, lang=lang)
+        return chart_svg(found[0]["label"], observations, lang)
+
+    def charts_for(self, entity: str, lang: str) -> list[str]:
+        """Charts of the indicators with more than one figure, of an initiative or an indicator."""
+        if not entity.startswith(ID):
+            return []
+        charted = rows(self.dataset, self.queries.charted, entity=entity)
+        return [svg for r in charted if (svg := self.chart(r["indicator"], lang)) is not None]
 
 
 def rows(dataset, query: SavedQuery, **values: str) -> list[dict]:
@@ -85,9 +119,9 @@ def clip(text: str, pixels: int) -> str:
     return text
 
 
-def initiative_href(iri: str) -> str:
-    """The initiative's page on this service (its IRI mapped onto the request's host)."""
-    return "/id/" + iri.removeprefix(ID)
+def initiative_href(iri: str, root: str = "") -> str:
+    """The initiative's page on this service (its IRI mapped onto the request's root)."""
+    return root + "/id/" + iri.removeprefix(ID)
 
 
 def svg(width: int, height: int, lang: str, title: str, body: list[str]) -> str:
@@ -99,7 +133,7 @@ def svg(width: int, height: int, lang: str, title: str, body: list[str]) -> str:
     )
 
 
-def timeline_svg(milestones: list[dict], pillars: list[dict], lang: str) -> str:
+def timeline_svg(milestones: list[dict], pillars: list[dict], lang: str, root: str = "") -> str:
     """Every dated milestone as a mark on a fiscal-year axis (a bar for a window, a diamond for a
     deadline, an arrow for 'from'), coloured by pillar, each linking to its initiative."""
     words = WORDS[lang]
@@ -160,7 +194,7 @@ def timeline_svg(milestones: list[dict], pillars: list[dict], lang: str) -> str:
             )
         tooltip = f"{m['label']} — {m['wording']}"
         body.append(
-            f"<a href={quoteattr(initiative_href(m['initiative']))}><title>{escape(tooltip)}</title>"
+            f"<a href={quoteattr(initiative_href(m['initiative'], root))}><title>{escape(tooltip)}</title>"
             f'<text x="{label_w}" y="{y + 4:.1f}" text-anchor="end">{escape(clip(m["label"], 400))}</text>'
             f"{mark}</a>"
         )
@@ -172,7 +206,7 @@ def timeline_svg(milestones: list[dict], pillars: list[dict], lang: str) -> str:
         ty = y + 22 + n * row_h
         fill = colour.get(m["pillar"], "#5e5c64")
         body.append(
-            f"<a href={quoteattr(initiative_href(m['initiative']))}><title>{escape(m['wording'])}</title>"
+            f"<a href={quoteattr(initiative_href(m['initiative'], root))}><title>{escape(m['wording'])}</title>"
             f'<rect x="10" y="{ty - 10}" width="10" height="10" fill="{fill}"/>'
             f'<text x="28" y="{ty}">{escape(clip(m["label"], 900))}</text></a>'
         )
@@ -236,9 +270,17 @@ def language(request: Request) -> str:
     return lang
 
 
-def pictures_router(queries_dir: Path) -> APIRouter:
+def pictures_of(request: Request) -> Pictures:
+    """The pictures of the app's current dataset."""
+    return Pictures(request.app.state.pictures_queries, request.app.state.dataset)
+
+
+def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": [place, exc.parameter], "msg": str(exc)}]}, status)
+
+
+def pictures_router() -> APIRouter:
     """/pictures/timeline.svg[?initiative=&lang=] and /pictures/indicators/{key}.svg[?lang=]."""
-    queries = Queries.load(queries_dir)
     router = APIRouter(tags=["pictures"])
 
     @router.get(
@@ -248,17 +290,12 @@ def pictures_router(queries_dir: Path) -> APIRouter:
         try:
             lang = language(request)
             initiative = request.query_params.get("initiative")
-            extra = {"initiative": initiative} if initiative else {}
-            dataset = request.app.state.dataset
-            milestones = await run_in_threadpool(
-                rows, dataset, queries.milestones, lang=lang, **extra
+            text = await run_in_threadpool(
+                pictures_of(request).timeline, lang, initiative, request.scope.get("root_path", "")
             )
-            pillars = await run_in_threadpool(rows, dataset, queries.pillars, lang=lang)
         except ParameterError as exc:
-            return JSONResponse(
-                {"detail": [{"loc": ["query", exc.parameter], "msg": str(exc)}]}, 422
-            )
-        return svg_response(timeline_svg(milestones, pillars, lang))
+            return problem("query", exc)
+        return svg_response(text)
 
     @router.get(
         "/pictures/indicators/{key}.svg", response_class=Response, summary="Chart of an indicator"
@@ -266,21 +303,13 @@ def pictures_router(queries_dir: Path) -> APIRouter:
     async def chart(key: str, request: Request) -> Response:
         try:
             lang = language(request)
-            dataset = request.app.state.dataset
-            found = await run_in_threadpool(
-                rows, dataset, queries.indicator, indicator=key, lang=lang
-            )
-            observations = await run_in_threadpool(
-                rows, dataset, queries.observations, indicator=key, lang=lang
-            )
+            text = await run_in_threadpool(pictures_of(request).chart, key, lang)
         except ParameterError as exc:
-            return JSONResponse(
-                {"detail": [{"loc": ["path", exc.parameter], "msg": str(exc)}]}, 422
-            )
-        if not found:
+            return problem("path", exc)
+        if text is None:
             return JSONResponse(
                 {"detail": [{"loc": ["path", "key"], "msg": f"no indicator {key!r}"}]}, 404
             )
-        return svg_response(chart_svg(found[0]["label"], observations, lang))
+        return svg_response(text)
 
     return router

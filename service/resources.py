@@ -34,7 +34,9 @@ from .describe import (
     sort_triples,
 )
 from .html import Download, Locale, Pages, QueryLink, choose_language
-from .namespaces import canonical_prefixes
+from .namespaces import ID, canonical_prefixes
+from .pictures import Pictures
+from .pictures import Queries as PictureQueries
 from .settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -199,6 +201,7 @@ class Site:
     catalogue: Catalogue
     context: JsonLdContext
     pages: Pages
+    pictures: Pictures
 
     @classmethod
     def build(cls, settings: Settings, dataset: Dataset) -> Site:
@@ -214,6 +217,7 @@ class Site:
             catalogue,
             context,
             Pages.create(catalogue, describer),
+            Pictures(PictureQueries.load(settings.queries_dir), dataset),
         )
 
     @property
@@ -475,10 +479,19 @@ def describe_response(
             description_queries(site, root, description.entity),
             page_links(request, description),
             status="gone" if status_code == 410 else None,
+            pictures=entity_pictures(site, target.iri, locale.lang, root),
         )
         return html_response(body, status_code, headers)
     body = serialize(site, request, list(description.triples), fmt, description.entity)
     return rdf_response(body, fmt, status_code, headers)
+
+
+def entity_pictures(site: Site, iri: str, lang: str, root: str) -> list[str]:
+    """An initiative's own timeline and the charts of its (or an indicator's) repeated figures."""
+    pictures = []
+    if iri.startswith(ID + "initiative/"):
+        pictures.append(site.pictures.timeline(lang, iri, root))
+    return pictures + site.pictures.charts_for(iri, lang)
 
 
 def document_headers(
@@ -586,7 +599,8 @@ def home(request: Request) -> Response:
     """What the dataset is, with counts, the pillars and their initiatives, and where to go next."""
     site = site_of(request.app)
     locale = locale_of(request, site)
-    body = site.pages.home(locale, site.dataset.triples, site.dataset.version)
+    timeline = site.pictures.timeline(locale.lang, root=root_of(request))
+    body = site.pages.home(locale, site.dataset.triples, site.dataset.version, timeline)
     vary = {} if locale.explicit else {"Vary": "Accept-Language"}
     return cacheable(site, request, html_response(body, 200, vary))
 
@@ -615,6 +629,14 @@ def stylesheet() -> FileResponse:
 @router.api_route("/static/resources-icon.svg", methods=["GET", "HEAD"], include_in_schema=False)
 def icon() -> FileResponse:
     return static_file("resources-icon.svg")
+
+
+# Browsers ask for /favicon.ico on their own (an SVG or a dump opened directly, for example).
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
+def favicon() -> FileResponse:
+    answer = static_file("resources-icon.svg")
+    answer.media_type = "image/svg+xml"
+    return answer
 
 
 @router.api_route("/id", methods=["GET", "HEAD"], include_in_schema=False)

@@ -115,3 +115,29 @@ def save_screenshot(browser, name: str) -> None:
     browser.set_window_size(1280, min(int(height) + 120, MAX_HEIGHT))
     assert browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     browser.set_window_size(1280, 1000)
+
+
+def test_the_timeline_and_charts_render_and_link(browser, live_server) -> None:
+    """The SVG pictures draw in a real browser, at a real size, and their links lead somewhere."""
+    from selenium.webdriver.common.by import By
+
+    browser.get_log("browser")
+    browser.get(live_server.url("/id/initiative/business-services?lang=en"))
+    pictures = browser.find_elements(By.CSS_SELECTOR, "figure.picture svg")
+    assert len(pictures) >= 2  # the initiative's timeline and at least one indicator chart
+    for svg in pictures:
+        assert svg.size["width"] > 300 and svg.size["height"] > 60
+    save_screenshot(browser, "initiative-pictures-en")
+    browser.get(live_server.url("/?lang=ja"))
+    timeline = browser.find_element(By.CSS_SELECTOR, "#timeline svg")
+    assert timeline.size["height"] > 500
+    first = timeline.find_element(By.CSS_SELECTOR, "a")
+    target = first.get_dom_attribute("href")
+    assert target.startswith("/id/initiative/")
+    browser.get(live_server.url(target))
+    assert "/doc/initiative/" in browser.current_url
+    browser.get(live_server.url("/pictures/timeline.svg?lang=en"))
+    assert browser.find_element(By.TAG_NAME, "svg").size["width"] > 800
+    save_screenshot(browser, "timeline-en")
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
