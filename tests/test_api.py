@@ -9,10 +9,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from server_fixture import live_server_fixture
 
 from service.app import create_app
 from service.savedqueries import list_queries
@@ -307,3 +309,20 @@ def test_labels_in_pictures_are_escaped(tmp_path) -> None:
     root = svg_root(text)
     assert root.find(f".//{SVG}script") is None
     assert "<script>" in ET.tostring(root, encoding="unicode", method="text")
+
+
+live_server = live_server_fixture()
+
+
+def test_the_api_through_the_real_server(live_server) -> None:
+    """The same answers over a real uvicorn server and a real HTTP client."""
+    with httpx.Client(timeout=30) as http:
+        rows = http.get(live_server.url("/api/milestones"), params={"fiscal_year": "2022"}).json()
+        assert "マイナンバーカード機能のスマートフォン搭載 (2022年度内)" in [
+            r["wording"] for r in rows
+        ]
+        bad = http.get(live_server.url("/api/milestones"), params={"fiscal_year": "} UNION {"})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "fiscal_year"
+        svg = http.get(live_server.url("/pictures/timeline.svg"))
+        assert svg.headers["content-type"] == "image/svg+xml"
+        ET.fromstring(svg.text)
