@@ -1,13 +1,956 @@
-"""SHACL validation and `dakg validate` (to be written)."""
+"""SHACL validation of the graph and `dakg validate`, the check CI pipelines run.
+
+The data (with the ontology mixed in for the class hierarchy) is loaded once into pyoxigraph and
+once into rdflib. pySHACL evaluates the core constraints on the rdflib graph; the SPARQL-based
+constraints of node shapes run on pyoxigraph with the same pre-binding semantics (pySHACL runs
+them through rdflib's query engine, which is orders of magnitude slower); the SPARQL checks of
+queries/checks/ run there too. All of them become the same `Result`s, rendered by
+service.reports.
+"""
+
+from __future__ import annotations
 
 import argparse
+import re
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from .namespaces import canonical_prefixes
 from .settings import Settings
+from .sources import RdfSourceError, syntax_error, turtle_files
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+CHECKS_NS = "https://w3id.org/dakg/checks/"
+SEVERITY_RANK = {SH.Info: 0, SH.Warning: 1, SH.Violation: 2}
+FAIL_ON = {"info": 0, "warning": 1, "violation": 2}
+FORMATS = ("text", "turtle", "json-ld", "github", "junit", "sarif")
+# Query features under which a VALUES join is not the same as pre-binding $this.
+NOT_BATCHABLE = re.compile(
+    r"(?<![?$\w])(MINUS|GROUP\s+BY|HAVING|LIMIT|OFFSET|ORDER\s+BY|SERVICE|GRAPH)\b"
+    r"|(?<![?$\w])(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\("
+    r"|\bVALUES\s*(\([^)]*)?[?$]this\b",
+    re.IGNORECASE,
+)
+BATCH = 500
+PREFIXES_LONGEST_FIRST = tuple(
+    sorted(canonical_prefixes().items(), key=lambda item: len(item[1]), reverse=True)
+)
+# Shape-expecting parameters: a shape named by one of them is evaluated inside another shape.
+SHAPE_PARAMETERS = (
+    SH.node,
+    SH["not"],
+    SH["and"],
+    SH["or"],
+    SH.xone,
+    SH.qualifiedValueShape,
+    SH.property,
+)
+
+
+# ---------------------------------------------------------------- the results
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a focus node is defined: a file and a 1-based line."""
+
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, from a shape or a check, as the SHACL report describes it."""
+
+    focus: Node
+    severity: URIRef
+    component: URIRef
+    source: Node
+    path: Node | None = None
+    value: Node | None = None
+    constraint: Node | None = None
+    messages: tuple[Literal, ...] = ()
+
+    def message(self, lang: str) -> str:
+        """The message in `lang`, else an untagged one, else any."""
+        by_lang = {m.language or "": str(m) for m in self.messages}
+        for key in (lang, ""):
+            if key in by_lang:
+                return by_lang[key]
+        return next(iter(sorted(by_lang.values())), "")
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK.get(self.severity, SEVERITY_RANK[SH.Violation])
+
+
+@dataclass(frozen=True)
+class Check:
+    """A saved query of queries/checks/ that must return no rows."""
+
+    path: Path
+    title: str
+    description: str
+    severity: URIRef
+    query: str
+
+    @property
+    def iri(self) -> URIRef:
+        return URIRef(CHECKS_NS + self.path.stem)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Check:
+        """Read a check and its `# title:`, `# description:` and `# severity:` header."""
+        text = path.read_text(encoding="utf-8")
+        header: dict[str, str] = {}
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            match = re.match(r"#\s*(\w+)\s*:\s*(.*)$", line.strip())
+            if match:  # a repeated key continues the value (a long description)
+                key = match.group(1).lower()
+                header[key] = (
+                    f"{header[key]} {match.group(2).strip()}"
+                    if key in header
+                    else match.group(2).strip()
+                )
+        named = header.get("severity", "Violation")
+        severity = URIRef(str(SH) + named.capitalize())
+        if severity not in SEVERITY_RANK:
+            raise RdfSourceError(path, f"unknown severity {named!r} (Violation, Warning or Info)")
+        return cls(
+            path=path,
+            title=header.get("title", path.stem),
+            description=header.get("description", ""),
+            severity=severity,
+            query=text,
+        )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The files a validation reads."""
+
+    data: tuple[Path, ...]
+    ontology: tuple[Path, ...] = ()
+    shapes: tuple[Path, ...] = ()
+    checks: tuple[Path, ...] = ()
+
+
+@dataclass
+class Outcome:
+    """What a validation found, with what is needed to report it."""
+
+    results: list[Result]
+    shapes: rdflib.Graph
+    checks: list[Check]
+    inputs: Inputs
+    triples: int
+    locations: dict[Node, Location] = field(default_factory=dict)
+    focus: frozenset[Node] | None = None
+
+    def count(self, severity: URIRef) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def fails(self, fail_on: str = "violation") -> bool:
+        """Whether any result is at or above the --fail-on level."""
+        return any(r.rank >= FAIL_ON[fail_on] for r in self.results)
+
+    def location(self, result: Result) -> Location | None:
+        return self.locations.get(result.focus)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_store(files: Iterable[Path]) -> ox.Store:
+    """Parse Turtle files into a store, one named graph per file (its file: IRI)."""
+    store = ox.Store()
+    for path in files:
+        base = path.resolve().as_uri()
+        with turtle_errors(path):
+            store.load(
+                path=str(path),
+                format=ox.RdfFormat.TURTLE,
+                base_iri=base,
+                to_graph=ox.NamedNode(base),
+            )
+    return store
+
+
+def parse_files(files: Iterable[Path]) -> Iterator[ox.Quad]:
+    """The triples of Turtle files, literals exactly as written (a store normalises derived integer types)."""
+    for path in files:
+        with turtle_errors(path):
+            yield from ox.parse(
+                path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()
+            )
+
+
+@contextmanager
+def turtle_errors(path: Path) -> Iterator[None]:
+    """Turn a parser's or the file system's error into an RdfSourceError naming the file (and line)."""
+    try:
+        yield
+    except SyntaxError as error:
+        raise syntax_error(path, error) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise RdfSourceError(path, str(error)) from None
+
+
+def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    """The triples of the quads as one rdflib graph (blank node ids kept)."""
+    cache: dict[object, Node] = {}
+
+    def term(t: object) -> Node:
+        found = cache.get(t)
+        if found is None:
+            found = cache[t] = rdflib_term(t)
+        return found
+
+    graph = rdflib.Graph(bind_namespaces="none")
+    graph.addN((term(q.subject), term(q.predicate), term(q.object), graph) for q in quads)
+    return graph
+
+
+def rdflib_term(t: object) -> Node:
+    """An rdflib term for a pyoxigraph term."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    assert isinstance(t, ox.Literal)
+    if t.language:
+        return Literal(t.value, lang=t.language)
+    if t.datatype.value == str(XSD.string):
+        return Literal(t.value)
+    return Literal(t.value, datatype=URIRef(t.datatype.value))
+
+
+def ox_term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A pyoxigraph term for an rdflib term."""
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t))
+    assert isinstance(t, Literal)
+    if t.language:
+        return ox.Literal(str(t), language=t.language)
+    return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype or XSD.string)))
+
+
+def store_from(graph: rdflib.Graph) -> ox.Store:
+    """A store holding an rdflib graph's triples in its default graph."""
+    store = ox.Store()
+    store.extend(ox.Quad(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in graph)
+    return store
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The shapes graph, with the SPARQL constraints of top-level node shapes taken out for pyoxigraph.
+
+    `graph` is what pySHACL evaluates (every shape, minus those sh:sparql links); `sparql` maps
+    each such node shape to its SPARQL constraints, whose nodes stay in the graph.
+    """
+
+    graph: rdflib.Graph
+    sparql: dict[Node, tuple[Node, ...]]
+
+    @classmethod
+    def load(cls, files: Iterable[Path]) -> Shapes:
+        graph = to_rdflib(parse_files(files))
+        for prefix, namespace in (("sh", SH), ("xsd", XSD), ("rdf", RDF), ("rdfs", RDFS)):
+            graph.bind(prefix, namespace)
+        sparql = {
+            shape: tuple(sorted(graph.objects(shape, SH.sparql), key=str))
+            for shape in runner_shapes(graph)
+        }
+        for shape in sparql:
+            graph.remove((shape, SH.sparql, None))
+        return cls(graph, sparql)
+
+
+def rdfs_closure(graph: rdflib.Graph) -> None:
+    """Add what the RDFS rules for sub-properties, domains, ranges and sub-classes entail, in place.
+
+    One pass in this order reaches the fixpoint: property triples first, then the types they give,
+    then the super-classes of every type.
+    """
+    supers = {
+        p: set(graph.transitive_objects(p, RDFS.subPropertyOf)) for p in set(graph.predicates())
+    }
+    for s, p, o in list(graph):
+        for q in supers[p] - {p}:
+            graph.add((s, q, o))
+    typing = []
+    for s, p, o in graph:
+        typing += [(s, RDF.type, c) for c in graph.objects(p, RDFS.domain)]
+        if not isinstance(o, Literal):
+            typing += [(o, RDF.type, c) for c in graph.objects(p, RDFS.range)]
+    for triple in typing:
+        graph.add(triple)
+    for s, c in list(graph.subject_objects(RDF.type)):
+        for d in graph.transitive_objects(c, RDFS.subClassOf):
+            graph.add((s, RDF.type, d))
+
+
+# ---------------------------------------------------------------- pySHACL for the core constraints
+
+
+def runner_shapes(shapes: rdflib.Graph) -> set[Node]:
+    """Node shapes whose SPARQL constraints run on pyoxigraph: top-level, never nested in another shape."""
+    nested = {o for p in SHAPE_PARAMETERS for o in shapes.objects(None, p)}
+    for parameter in (SH["or"], SH["and"], SH.xone):
+        for start in shapes.objects(None, parameter):
+            nested.update(shapes.items(start))
+    return {
+        s
+        for s in set(shapes.subjects(SH.sparql, None))
+        if (s, SH.path, None) not in shapes and s not in nested
+    }
+
+
+def pyshacl_results(
+    data: rdflib.Graph, shapes: rdflib.Graph, focus: frozenset[Node] | None
+) -> list[Result]:
+    """Core constraints, evaluated by pySHACL in place (the graph already holds the ontology)."""
+    import pyshacl
+
+    focus_nodes = (
+        sorted(str(n) for n in focus if isinstance(n, URIRef)) if focus is not None else None
+    )
+    if focus_nodes == []:
+        return []
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inplace=True, focus_nodes=focus_nodes)
+    return [report_result(report, node) for node in report.objects(None, SH.result)]
+
+
+def report_result(report: rdflib.Graph, node: Node) -> Result:
+    """A Result from one sh:ValidationResult of a report graph."""
+    return Result(
+        focus=report.value(node, SH.focusNode),
+        severity=report.value(node, SH.resultSeverity),
+        component=report.value(node, SH.sourceConstraintComponent),
+        source=report.value(node, SH.sourceShape),
+        path=report.value(node, SH.resultPath),
+        value=report.value(node, SH.value),
+        constraint=report.value(node, SH.sourceConstraint),
+        messages=tuple(sorted(report.objects(node, SH.resultMessage))),
+    )
+
+
+# ---------------------------------------------------------------- SPARQL constraints on pyoxigraph
+
+
+def sparql_results(store: ox.Store, loaded: Shapes, focus: frozenset[Node] | None) -> list[Result]:
+    """The SPARQL constraints of the top-level node shapes, pre-binding $this to each focus node."""
+    results: list[Result] = []
+    shapes = loaded.graph
+    for shape, constraints in sorted(loaded.sparql.items(), key=lambda item: str(item[0])):
+        if shapes.value(shape, SH.deactivated) == Literal(True):
+            continue
+        targets = shape_targets(store, shapes, shape, focus)
+        if not targets:
+            continue
+        severity = shapes.value(shape, SH.severity) or SH.Violation
+        for constraint in constraints:
+            if shapes.value(constraint, SH.deactivated) == Literal(True):
+                continue
+            query = prefixes_for(shapes, constraint) + str(shapes.value(constraint, SH.select))
+            templates = list(shapes.objects(constraint, SH.message)) or list(
+                shapes.objects(shape, SH.message)
+            )
+            for this, row in select_for_each(store, query, targets):
+                results.append(sparql_result(shape, constraint, severity, templates, this, row))
+    return sorted(set(results), key=result_key)
+
+
+def shape_targets(
+    store: ox.Store, shapes: rdflib.Graph, shape: Node, focus: frozenset[Node] | None
+) -> list[Node]:
+    """The focus nodes of a shape's target declarations (and its implicit class target), among
+    `focus` when it is given."""
+    found: set[Node] = set(shapes.objects(shape, SH.targetNode))
+    classes = set(shapes.objects(shape, SH.targetClass))
+    if (shape, RDF.type, RDFS.Class) in shapes:
+        classes.add(shape)
+    patterns = [f"?t a/<{RDFS.subClassOf}>* <{c}>" for c in classes]
+    patterns += [f"?t <{p}> ?o" for p in shapes.objects(shape, SH.targetSubjectsOf)]
+    patterns += [f"?s <{p}> ?t" for p in shapes.objects(shape, SH.targetObjectsOf)]
+    among = ""
+    if focus is not None:
+        found &= focus
+        among = (
+            "VALUES ?t { "
+            + " ".join(str(ox_term(n)) for n in focus if not isinstance(n, BNode))
+            + " }"
+        )
+    for pattern in patterns:
+        query = f"SELECT DISTINCT ?t WHERE {{ {among} {pattern} }}"
+        found.update(rdflib_term(row[0]) for row in union_query(store, query))
+    return sorted(found, key=str)
+
+
+def prefixes_for(shapes: rdflib.Graph, constraint: Node) -> str:
+    """PREFIX lines for the sh:declare entries a constraint's sh:prefixes point to."""
+    lines = []
+    for holder in shapes.objects(constraint, SH.prefixes):
+        for declaration in shapes.objects(holder, SH.declare):
+            prefix = shapes.value(declaration, SH.prefix)
+            namespace = shapes.value(declaration, SH.namespace)
+            lines.append(f"PREFIX {prefix}: <{namespace}>\n")
+    return "".join(sorted(set(lines)))
+
+
+def select_for_each(
+    store: ox.Store, query: str, targets: list[Node]
+) -> Iterator[tuple[Node, dict]]:
+    """Rows of a SELECT query with $this pre-bound to each target in turn (SHACL's pre-binding).
+
+    When joining with VALUES gives the same rows (see batchable), the targets go in batches;
+    otherwise one query per target, with $this substituted.
+    """
+    if batchable(query):
+        named = [t for t in targets if not isinstance(t, BNode)]
+        for start in range(0, len(named), BATCH):
+            yield from solutions(store, with_values(query, named[start : start + BATCH]), None)
+        targets = [t for t in targets if isinstance(t, BNode)]
+    for target in targets:
+        yield from solutions(store, query, target)
+
+
+def blanked(query: str) -> str:
+    """The query with comments, strings and IRIs blanked out, offsets kept (to scan its syntax)."""
+    pattern = (
+        r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+        r"|<[^<>\s]*>|#[^\n]*"
+    )
+    return re.sub(pattern, lambda m: " " * len(m.group(0)), query)
+
+
+def batchable(query: str) -> bool:
+    """Whether joining the query with `VALUES $this {...}` at the start of its WHERE clause equals
+    pre-binding $this: one SELECT that projects $this, nothing that scopes or counts solutions,
+    and $this used only in the top-level group or inside EXISTS (which substitutes it)."""
+    text = blanked(query)
+    if len(re.findall(r"\bSELECT\b", text, re.I)) != 1 or NOT_BATCHABLE.search(text):
+        return False
+    head, brace, _ = text.partition("{")
+    if not brace or not re.search(r"[?$]this\b|\*", head):
+        return False
+    frames: list[bool] = []  # per open group: is it (inside) an EXISTS body?
+    for token in re.finditer(r"\bEXISTS\s*\{|\{|\}|[?$]this\b", text[len(head) :], re.I):
+        word = token.group(0)
+        if word.endswith("{"):
+            frames.append(word.upper().startswith("EXISTS") or any(frames))
+        elif word == "}":
+            frames.pop()
+        elif len(frames) > 1 and not frames[-1]:
+            return False
+    return True
+
+
+def with_values(query: str, targets: list[Node]) -> str:
+    """The query with `VALUES $this {...}` as the first element of its WHERE clause."""
+    brace = blanked(query).index("{")
+    values = " ".join(str(ox_term(t)) for t in targets)
+    return f"{query[: brace + 1]}\n    VALUES $this {{ {values} }}\n{query[brace + 1 :]}"
+
+
+def solutions(store: ox.Store, query: str, this: Node | None) -> Iterator[tuple[Node, dict]]:
+    """Run a query (with $this substituted when given) and yield (this, row)."""
+    substitutions = {ox.Variable("this"): ox_term(this)} if this is not None else None
+    try:
+        result = store.query(query, use_default_graph_as_union=True, substitutions=substitutions)
+    except RuntimeError as error:  # pyoxigraph pre-binds only projected variables
+        raise RdfSourceError("shapes", f"{error}: a SPARQL constraint must select $this") from None
+    names = [v.value for v in result.variables]
+    for row in result:
+        values = {name: rdflib_term(row[name]) for name in names if row[name] is not None}
+        focus = values.get("this", this)
+        if focus is not None:
+            yield focus, values
+
+
+def sparql_result(
+    shape: Node, constraint: Node, severity: URIRef, templates: list[Node], this: Node, row: dict
+) -> Result:
+    """A Result for one row of a SPARQL-based constraint."""
+    if row.get("failure") == Literal(True):
+        raise RdfSourceError(
+            "shapes", f"{constraint}: the SPARQL constraint reported a failure for {this}"
+        )
+    messages = tuple(
+        Literal(fill_message(str(t), row), lang=t.language if isinstance(t, Literal) else None)
+        for t in templates
+    )
+    return Result(
+        focus=this,
+        severity=severity,
+        component=SH.SPARQLConstraintComponent,
+        source=shape,
+        path=row.get("path"),
+        value=row.get("value", this),
+        constraint=constraint,
+        messages=tuple(sorted(messages)),
+    )
+
+
+def fill_message(template: str, row: dict) -> str:
+    """Replace {?var} and {$var} with the row's values."""
+
+    def value_of(match: re.Match) -> str:
+        value = row.get(match.group(1))
+        return display(value) if value is not None else match.group(0)
+
+    return re.sub(r"\{[?$](\w+)\}", value_of, template)
+
+
+def display(term: Node) -> str:
+    """A short text for a term: a prefixed name for an IRI of a known namespace, else <IRI>; a
+    literal's lexical form."""
+    if isinstance(term, URIRef):
+        text = str(term)
+        for prefix, namespace in PREFIXES_LONGEST_FIRST:
+            local = text[len(namespace) :]
+            if text.startswith(namespace) and re.fullmatch(r"[\w.-]*", local):
+                return f"{prefix}:{local}"
+        return f"<{text}>"
+    return str(term)
+
+
+def union_query(store: ox.Store, query: str) -> ox.QuerySolutions:
+    return store.query(query, use_default_graph_as_union=True)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_files(paths: Iterable[Path]) -> list[Path]:
+    """The .rq files given, and the *-violation.rq files of the folders given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.glob("*-violation.rq")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RdfSourceError(path, "no such file or folder")
+    return found
+
+
+def load_checks(paths: Iterable[Path]) -> list[Check]:
+    """The checks of the given .rq files and folders."""
+    return [Check.from_file(p) for p in check_files(paths)]
+
+
+def check_results(
+    store: ox.Store, checks: list[Check], focus: frozenset[Node] | None
+) -> list[Result]:
+    """The rows of every check, one Result per (focus node, path, value), messages merged by language."""
+    results = []
+    for check in checks:
+        try:
+            if focus is not None and batchable(check.query):
+                rows = list(select_for_each(store, check.query, sorted(focus, key=str)))
+            else:
+                rows = list(solutions(store, check.query, None))
+        except (SyntaxError, ValueError, OSError, RuntimeError) as error:
+            raise RdfSourceError(check.path, f"the check query fails: {error}") from None
+        grouped: dict[tuple, set[Literal]] = {}
+        for this, row in rows:
+            if focus is not None and this not in focus:
+                continue
+            key = (this, row.get("path"), row.get("value"))
+            message = row.get("message")
+            grouped.setdefault(key, set()).update([message] if isinstance(message, Literal) else [])
+        for (this, path, value), messages in grouped.items():
+            results.append(
+                Result(
+                    focus=this,
+                    severity=check.severity,
+                    component=SH.SPARQLConstraintComponent,
+                    source=check.iri,
+                    path=path,
+                    value=value,
+                    constraint=check.iri,
+                    messages=tuple(sorted(messages or {Literal(check.title, lang="en")})),
+                )
+            )
+    return sorted(results, key=result_key)
+
+
+def as_written(graph: rdflib.Graph, result: Result) -> Result:
+    """The result with its literal value as the data writes it (a store keeps values canonical: 45.80 is 45.8)."""
+    if not isinstance(result.value, Literal) or not isinstance(result.path, URIRef):
+        return result
+    for written in graph.objects(result.focus, result.path):
+        if (
+            isinstance(written, Literal)
+            and written != result.value
+            and same_value(written, result.value)
+        ):
+            return replace(result, value=written)
+    return result
+
+
+def same_value(a: Literal, b: Literal) -> bool:
+    try:
+        return bool(a.eq(b))
+    except TypeError:
+        return False
+
+
+def result_key(result: Result) -> tuple:
+    return (
+        -result.rank,
+        str(result.source),
+        str(result.focus),
+        str(result.path),
+        str(result.value),
+    )
+
+
+# ---------------------------------------------------------------- where focus nodes are defined
+
+
+def index_locations(files: Iterable[Path]) -> dict[Node, Location]:
+    """Where each subject starts a line (the canonical layout), prefixed names expanded per file."""
+    found: dict[Node, Location] = {}
+    for path in files:
+        prefixes: dict[str, str] = {}
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            declared = re.match(r"(?:PREFIX|@prefix)\s+([\w.-]*):\s*<([^>]*)>", line, re.IGNORECASE)
+            if declared:
+                prefixes[declared.group(1)] = declared.group(2)
+                continue
+            if not line or line[0] in " \t#.])[" or line.upper().startswith("BASE"):
+                continue
+            node = subject_node(line.split()[0], prefixes)
+            if node is not None and node not in found:
+                found[node] = Location(path, number)
+    return found
+
+
+def subject_node(token: str, prefixes: dict[str, str]) -> URIRef | None:
+    """The IRI a subject token (<iri> or prefix:local) stands for."""
+    if token.startswith("<") and token.endswith(">"):
+        return URIRef(token[1:-1])
+    prefix, sep, local = token.partition(":")
+    if sep and prefix in prefixes:
+        return URIRef(prefixes[prefix] + re.sub(r"\\(.)", r"\1", local))
+    return None
+
+
+def locations_for(
+    results: list[Result], files: list[Path], data: rdflib.Graph, store: ox.Store
+) -> dict[Node, Location]:
+    """Where the focus node of each result is defined (a blank node where its owner is), reading
+    only the files about those nodes."""
+    owners = {r.focus: owner(r.focus, data, store) for r in results}
+    index = index_locations(files_about(store, set(owners.values()), files))
+    found = {}
+    for node, iri in owners.items():
+        where = index.get(iri) or mention(files, iri)
+        if where is not None:
+            found[node] = where
+    return found
+
+
+def owner(node: Node, data: rdflib.Graph, store: ox.Store) -> Node:
+    """The node itself, or for a blank node the IRI subject that (through blank nodes) links to it."""
+    for _ in range(8):
+        if not isinstance(node, BNode):
+            break
+        node = next(data.subjects(None, node), None) or store_owner(store, node) or node
+    return node
+
+
+def store_owner(store: ox.Store, node: BNode) -> Node | None:
+    """A subject that links to a blank node of the store."""
+    for quad in store.quads_for_pattern(None, None, ox.BlankNode(str(node)), None):
+        return rdflib_term(quad.subject)
+    return None
+
+
+def mention(files: list[Path], node: Node) -> Location | None:
+    """The first line of any file that mentions an IRI (as <IRI> or as prefix:local)."""
+    if not isinstance(node, URIRef):
+        return None
+    local = re.split(r"[/#]", str(node))[-1]
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if f"<{node}>" in line or re.search(rf":{re.escape(local)}(?![\w-])", line):
+                if not line.upper().startswith(("PREFIX", "@PREFIX")):
+                    return Location(path, number)
+    return None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate(
+    inputs: Inputs,
+    inference: str = "none",
+    focus: Iterable[Node] | None = None,
+    store: ox.Store | None = None,
+    shapes: Shapes | None = None,
+) -> Outcome:
+    """Validate the data against the shapes and checks; with `focus`, only those focus nodes.
+
+    `store` is the data and ontology already loaded by load_store, `shapes` the shapes already
+    loaded (both are read, never changed): callers that validate often load them once.
+    """
+    if not inputs.data:
+        raise RdfSourceError("data", "no Turtle files to validate")
+    store = store if store is not None else load_store([*inputs.data, *inputs.ontology])
+    triples = data_triples(store, inputs.data)
+    if triples == 0:
+        raise RdfSourceError(inputs.data[0], "the input holds no triples: nothing to validate")
+    focus_set = frozenset(focus) if focus is not None else None
+    graph = to_rdflib(parse_files(pyshacl_files(store, inputs, focus_set, inference)))
+    if inference == "rdfs":
+        rdfs_closure(graph)
+        store = store_from(graph)
+    shapes = shapes if shapes is not None else Shapes.load(inputs.shapes)
+    checks = load_checks(inputs.checks)
+    results = pyshacl_results(graph, shapes.graph, focus_set)
+    queried = sparql_results(store, shapes, focus_set) + check_results(store, checks, focus_set)
+    results += [as_written(graph, r) for r in queried]
+    outcome = Outcome(
+        results=sorted(results, key=result_key),
+        shapes=shapes.graph,
+        checks=checks,
+        inputs=inputs,
+        triples=triples,
+        locations=locations_for(results, [*inputs.data, *inputs.ontology], graph, store),
+        focus=focus_set,
+    )
+    return outcome
+
+
+def pyshacl_files(
+    store: ox.Store, inputs: Inputs, focus: frozenset[Node] | None, inference: str
+) -> list[Path]:
+    """The files pySHACL needs: all of them, or for some focus nodes (without inference) the
+    ontology and the files about the focus nodes and their neighbours (the shapes reach no further
+    than two links from a focus node: a value's class, a path of two steps)."""
+    if focus is None or inference != "none":
+        return [*inputs.data, *inputs.ontology]
+    near = set(focus) | neighbours(store, set(focus))
+    return [*files_about(store, near, inputs.data), *inputs.ontology]
+
+
+def data_triples(store: ox.Store, files: Iterable[Path]) -> int:
+    """How many triples the data files (not the ontology) hold."""
+    graphs = " ".join(f"<{p.resolve().as_uri()}>" for p in files)
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+# ---------------------------------------------------------------- --changed-since
+
+
+def changed_focus(
+    rev: str, inputs: Inputs, paths: list[Path], store: ox.Store
+) -> frozenset[Node] | None:
+    """Focus nodes for the files changed since `rev`, or None when everything must be validated.
+
+    The subjects of every changed data file (as it is now and as it was at `rev`), and the
+    nodes that link to them: a reference to a changed or deleted entity can break with it.
+    A change to the ontology, the shapes or the checks (or a file added to or deleted from their
+    folders) changes everything: None.
+    """
+    top = git_toplevel(paths[0] if paths[0].is_dir() else paths[0].parent)
+    changed = {(top / name).resolve() for name in git_changed(top, rev)}
+    rules = [p.resolve() for p in (*inputs.ontology, *inputs.shapes, *inputs.checks)]
+    folders = {p.parent for p in rules}
+    if any(p in rules or (p.parent in folders and p.suffix in (".ttl", ".rq")) for p in changed):
+        return None
+    data = {p.resolve() for p in inputs.data}
+    roots = [p.resolve() for p in paths]
+    subjects: set[Node] = set()
+    for path in sorted(changed):
+        if path in data:
+            subjects |= graph_subjects(store, path)
+        if path.suffix == ".ttl" and any(path == r or r in path.parents for r in roots):
+            subjects |= old_subjects(top, rev, path)
+    return frozenset(subjects | referrers(store, subjects))
+
+
+def git(top: Path, *args: str) -> str:
+    """Run git in `top`; a failure is an input error."""
+    try:
+        done = subprocess.run(["git", *args], cwd=top, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise RdfSourceError("git", str(error)) from None
+    if done.returncode != 0:
+        raise RdfSourceError("git", f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def git_toplevel(folder: Path) -> Path:
+    return Path(git(folder, "rev-parse", "--show-toplevel").strip())
+
+
+def git_changed(top: Path, rev: str) -> list[str]:
+    """Files changed since `rev` (committed, staged or not) and untracked files, relative to `top`."""
+    git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    tracked = git(top, "diff", "--name-only", "--no-renames", rev, "--").splitlines()
+    untracked = git(top, "ls-files", "--others", "--exclude-standard").splitlines()
+    return sorted({*tracked, *untracked} - {""})
+
+
+def graph_subjects(store: ox.Store, path: Path) -> set[Node]:
+    query = (
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH <{path.as_uri()}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}"
+    )
+    return {rdflib_term(row[0]) for row in store.query(query)}
+
+
+def old_subjects(top: Path, rev: str, path: Path) -> set[Node]:
+    """The IRI subjects a file had at `rev` (none if it did not exist or does not parse)."""
+    relative = path.relative_to(top).as_posix()
+    done = subprocess.run(
+        ["git", "show", f"{rev}:{relative}"], cwd=top, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        return set()
+    try:
+        quads = ox.parse(done.stdout, format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
+        return {rdflib_term(q.subject) for q in quads if isinstance(q.subject, ox.NamedNode)}
+    except SyntaxError:
+        return set()
+
+
+def referrers(store: ox.Store, nodes: set[Node]) -> set[Node]:
+    """IRI subjects that link to the nodes."""
+    return linked(store, nodes, "{ ?n ?p ?x }")
+
+
+def neighbours(store: ox.Store, nodes: set[Node]) -> set[Node]:
+    """IRI subjects linked to or from the nodes."""
+    return linked(store, nodes, "{ ?n ?p ?x } UNION { ?x ?p ?n . ?n ?q ?o }")
+
+
+def linked(store: ox.Store, nodes: set[Node], pattern: str) -> set[Node]:
+    iris = " ".join(f"<{n}>" for n in nodes if isinstance(n, URIRef))
+    if not iris:
+        return set()
+    query = f"SELECT DISTINCT ?n WHERE {{ VALUES ?x {{ {iris} }} {pattern} FILTER isIRI(?n) }}"
+    return {rdflib_term(row[0]) for row in union_query(store, query)}
+
+
+def files_about(store: ox.Store, nodes: set[Node], files: Iterable[Path]) -> list[Path]:
+    """The files (of those given) that hold a triple about one of the nodes."""
+    iris = " ".join(f"<{n}>" for n in nodes if isinstance(n, URIRef))
+    if not iris:
+        return []
+    query = f"SELECT DISTINCT ?g WHERE {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    graphs = {row[0].value for row in store.query(query)}
+    return [p for p in files if p.resolve().as_uri() in graphs]
+
+
+# ---------------------------------------------------------------- the command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*")
+    """The options of `dakg validate`."""
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="Turtle files or folders (default: data/ttl/)"
+    )
+    parser.add_argument(
+        "--shapes", action="append", type=Path, help="shapes file or folder (default: shapes/)"
+    )
+    parser.add_argument(
+        "--ontology",
+        action="append",
+        type=Path,
+        help="ontology file or folder (default: ontology/)",
+    )
+    parser.add_argument(
+        "--checks",
+        action="append",
+        type=Path,
+        help="SPARQL checks, .rq files or folders (default: queries/checks/)",
+    )
+    parser.add_argument(
+        "--inference", choices=("none", "rdfs"), default="none", help="entailment before validating"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=tuple(FAIL_ON),
+        default="violation",
+        help="exit 1 on results at or above this severity",
+    )
+    parser.add_argument(
+        "--format", "-f", choices=FORMATS, default="text", help="report format (default: text)"
+    )
+    parser.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="language of the messages"
+    )
+    parser.add_argument(
+        "--changed-since",
+        metavar="GIT_REV",
+        help="validate only the nodes of files changed since this revision (and the nodes that link to them)",
+    )
+
+
+def resource_paths(given: list[Path] | None, settings: Settings, default: str) -> list[Path]:
+    """The given paths, else the project's folder (or its installed copy under share/dakg)."""
+    if given:
+        return given
+    for base in (settings.root, Path(sys.prefix) / "share" / "dakg"):
+        if (base / default).exists():
+            return [base / default]
+    return [settings.root / default]
+
+
+def inputs_from(args: argparse.Namespace, settings: Settings) -> tuple[Inputs, list[Path]]:
+    """The files a run reads, from the command line and the settings."""
+    paths = list(args.paths) or [settings.root / "data" / "ttl"]
+    data = turtle_files(paths)
+    if not data:
+        raise RdfSourceError(", ".join(map(str, paths)), "no Turtle (.ttl) files to validate")
+    shapes = turtle_files(resource_paths(args.shapes, settings, "shapes"))
+    if not shapes:
+        raise RdfSourceError("shapes", "no shapes (.ttl) files")
+    ontology = turtle_files(resource_paths(args.ontology, settings, "ontology"))
+    data_set = {p.resolve() for p in data}
+    ontology = [p for p in ontology if p.resolve() not in data_set]
+    checks = check_files(resource_paths(args.checks, settings, "queries/checks"))
+    return Inputs(tuple(data), tuple(ontology), tuple(shapes), tuple(checks)), paths
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    raise NotImplementedError
+    """`dakg validate`: 0 conforms, 1 results at or above --fail-on, 2 the input could not be read."""
+    from .reports import render
+
+    inputs, paths = inputs_from(args, settings)
+    try:
+        store = load_store([*inputs.data, *inputs.ontology])
+        focus = (
+            changed_focus(args.changed_since, inputs, paths, store) if args.changed_since else None
+        )
+        outcome = validate(inputs, inference=args.inference, focus=focus, store=store)
+        report = render(outcome, args.format, lang=args.lang, fail_on=args.fail_on)
+    except RdfSourceError:
+        raise
+    except Exception:  # exit 1 means "results": a crash must not look like one
+        traceback.print_exc()
+        print("dakg validate: internal error, no verdict", file=sys.stderr)
+        return EXIT_INPUT
+    sys.stdout.write(report)
+    return EXIT_FAIL if outcome.fails(args.fail_on) else EXIT_OK
