@@ -200,3 +200,24 @@ def test_the_report_has_its_dates_and_pages(graph) -> None:
     assert pages["成果と進捗"] == 12
     assert pages["安全安心で強靱なデジタル基盤の実現"] == 32
     assert pages["付録"] == 44
+
+
+def test_the_ontology_carries_the_one_version_of_the_project(ontology) -> None:
+    from service import __version__
+
+    header = rdflib.URIRef(DEF)
+    assert str(ontology.value(header, OWL.versionInfo)) == __version__
+    assert str(ontology.value(header, OWL.versionIRI)) == f"{DEF}{__version__}"
+
+
+def test_every_term_has_one_label_per_language_and_a_definition(ontology) -> None:
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    faults = []
+    for term in set(ontology.subjects()):
+        if not (isinstance(term, rdflib.URIRef) and str(term).startswith(DEF) and str(term) != DEF):
+            continue
+        labels = sorted(lbl.language for lbl in ontology.objects(term, RDFS.label))
+        definitions = sorted(d.language for d in ontology.objects(term, skos.definition))
+        if labels != ["en", "ja"] or definitions != ["en", "ja"]:
+            faults.append(f"{term}: labels {labels}, definitions {definitions}")
+    assert faults == []
