@@ -18,12 +18,12 @@ serve: $(STAMP)
 	$(BIN)/dakg serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests $(wildcard bench)
+	$(BIN)/ruff format --check service tests $(wildcard bench)
 	$(BIN)/dakg fmt --check
 
 fmt: $(STAMP)
-	$(BIN)/ruff format service tests bench
+	$(BIN)/ruff format service tests $(wildcard bench)
 	$(BIN)/dakg fmt
 
 test: $(STAMP) lint
