@@ -31,7 +31,9 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	@command -v wrk >/dev/null || echo "bench: wrk not found (apt-get install -y wrk); using the Python load generator"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV)
