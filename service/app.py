@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from . import __version__, negotiation, resources, sparql, void
 from .api import api_router
-from .dataset import Dataset
+from .backends import RemoteStore, StoreError, service_query
+from .dataset import UNKNOWN, Dataset
 from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .settings import Settings
@@ -20,7 +23,10 @@ from .settings import Settings
 def create_app(settings: Settings | None = None, dataset: Dataset | None = None) -> FastAPI:
     """A new app; refuses to start (raises) when the graph does not load."""
     settings = settings or Settings.from_env()
-    dataset = dataset or Dataset.load(settings.root)
+    # Without an update token nothing writes: an on-disk store is opened read-only (no lock).
+    dataset = dataset or Dataset.open(
+        settings.root, settings.store, settings.query_timeout, read_only=not settings.update_token
+    )
     app = FastAPI(
         title="dakg — Digital Agency activity knowledge graph",
         version=__version__,
@@ -37,6 +43,10 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.service_queries = void.load_service_queries(settings.queries_dir / "service")
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
     app.state.query_page = sparql.QueryPage.build(settings)
+    app.state.proxy_client = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.query_timeout, connect=min(settings.query_timeout, 5.0))
+    )
+    app.add_exception_handler(StoreError, store_error)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -60,17 +70,56 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Stop the query threads when the server stops."""
     yield
     app.state.threads.shutdown()
+    await app.state.proxy_client.aclose()
+    store = app.state.dataset.store
+    if isinstance(store, RemoteStore):
+        store.close()
+
+
+async def store_error(request: Request, error: Exception) -> Response:
+    """The engine is down (503) or too slow (504): a short message, never a stack trace."""
+    assert isinstance(error, StoreError)
+    return PlainTextResponse(
+        error.message.rstrip("\n") + "\n",
+        status_code=error.status,
+        headers={"retry-after": "5", "cache-control": "no-store"},
+    )
+
+
+def check_store(dataset: Dataset) -> tuple[Dataset, int]:
+    """The dataset (read again if its engine was down) and its number of named graphs."""
+    if isinstance(dataset.store, RemoteStore):
+        dataset.store.query(service_query("ping"))
+        if dataset.version == UNKNOWN:
+            dataset = dataset.refreshed()
+    return dataset, sum(1 for _ in dataset.store.named_graphs())
 
 
 async def health(request: Request) -> JSONResponse:
-    """Whether the store is loaded, with its size and the dataset version."""
-    dataset = request.app.state.dataset
-    graphs = sum(1 for _ in dataset.store.named_graphs())
+    """Whether the store answers, with its size and the dataset version (503 when it does not)."""
+    state = request.app.state
+    dataset = state.dataset
+    try:
+        current, graphs = await run_in_threadpool(check_store, dataset)
+    except StoreError as error:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "store": dataset.config.describe(),
+                "error": error.message,
+                "version": dataset.version,
+            },
+            status_code=503,
+            headers={"cache-control": "no-store", "retry-after": "5"},
+        )
+    if current is not dataset and state.dataset is dataset:
+        state.dataset = current
     return JSONResponse(
         {
             "status": "ok",
-            "triples": dataset.triples,
-            "version": dataset.version,
+            "store": current.config.describe(),
+            "triples": current.triples,
+            "version": current.version,
             "graphs": graphs,
         },
         headers={"cache-control": "no-store"},

@@ -7,6 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from .backends import StoreError, StoreSettingError
 from .settings import Settings
 from .sources import RDF_DIRS, RdfSourceError, turtle_files
 
@@ -32,15 +33,17 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from .dataset import Dataset
     from .results import render
     from .savedqueries import ParameterError, load_query, run_query
-    from .store import load_project
 
     try:
         query = load_query(args.query, settings.queries_dir)
         params = dict(parse_param(p) for p in args.param)
-        store = load_project(settings.root)
-        result = run_query(store, query, params)
+        dataset = Dataset.open(
+            settings.root, args.store or settings.store, settings.query_timeout, read_only=True
+        )
+        result = run_query(dataset.store, query, params)
     except ParameterError as error:
         print(f"dakg query: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -67,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", "-f", choices=("table", "json", "csv", "tsv"), default="table")
+    p.add_argument(
+        "--store", default=None, help="memory (default), oxigraph:PATH or sparql:URL (DAKG_STORE)"
+    )
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("fmt", help="write (or --check) the canonical Turtle layout")
@@ -81,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module, text in (
         ("validate", "validation", "check the data against the SHACL shapes and queries/checks/"),
         ("serve", "server", "serve the graph over HTTP (SPARQL endpoint, linked data, API)"),
+        ("load", "load", "push the graph into an on-disk store or an external SPARQL engine"),
     ):
         p = sub.add_parser(name, help=text)
         mod = importlib.import_module(f"service.{module}")
@@ -95,9 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         return args.func(args, settings)
-    except RdfSourceError as error:
+    except (RdfSourceError, StoreSettingError) as error:
         print(f"dakg {args.command}: {error}", file=sys.stderr)
         return EXIT_INPUT
+    except StoreError as error:
+        print(f"dakg {args.command}: {error.message}", file=sys.stderr)
+        return EXIT_FAIL
 
 
 if __name__ == "__main__":

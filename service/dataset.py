@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from . import __version__
+from .backends import (
+    RemoteStore,
+    StoreConfig,
+    StoreError,
+    graph_counts,
+    open_store,
+    service_query,
+)
 from .sources import Source, graph_sources
 from .store import load_sources
+
+log = logging.getLogger("dakg.dataset")
+
+# The version of a dataset on an external engine that could not be reached yet.
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A store loaded from the project's sources, with a version that changes when any source does."""
+    """A store loaded from the project's sources, with a version that changes when any source does.
 
-    store: ox.Store
+    In memory the version is a hash of the source files. On disk or on an external engine the
+    service loads nothing (`dakg load` did), so the version is a hash of the triple count of each
+    named graph, computed at start, after each update and when an engine comes back.
+    """
+
+    store: ox.Store | RemoteStore
     sources: tuple[Source, ...]
     version: str
     triples: int
+    config: StoreConfig = field(default_factory=lambda: StoreConfig("memory"))
 
     @classmethod
     def load(cls, root: Path) -> Dataset:
@@ -37,6 +57,50 @@ class Dataset:
             version=digest.hexdigest()[:16],
             triples=len(store),
         )
+
+    @classmethod
+    def open(
+        cls, root: Path, store: str = "memory", timeout: float = 10.0, read_only: bool = False
+    ) -> Dataset:
+        """The dataset a store setting names; an external engine that is down is not an error
+        (the version stays unknown until it answers: see `refreshed`). An on-disk store opened
+        `read_only` may be shared by several processes."""
+        config = StoreConfig.parse(store)
+        if config.kind == "memory":
+            return cls.load(root)
+        dataset = cls(
+            store=open_store(config, timeout, read_only),
+            sources=tuple(graph_sources(root)),
+            version=UNKNOWN,
+            triples=0,
+            config=config,
+        )
+        try:
+            dataset = dataset.refreshed()
+            if dataset.triples and not bool(dataset.query(service_query("default-graph"))):
+                log.warning(
+                    "store %s: the default graph is empty while the named graphs hold %d "
+                    "triples; configure the engine's default graph as their union (README)",
+                    config.describe(),
+                    dataset.triples,
+                )
+            return dataset
+        except StoreError as error:
+            log.warning("store %s: %s", config.describe(), error.message)
+            return dataset
+
+    @property
+    def persistent(self) -> bool:
+        """Whether the graph lives outside this process's memory (on disk or in an engine)."""
+        return self.config.kind != "memory"
+
+    def refreshed(self) -> Dataset:
+        """The same store with its version and size read again (raises StoreError when down)."""
+        counts = graph_counts(self.store)
+        digest = hashlib.sha256(__version__.encode())
+        for graph, count in sorted(counts.items()):
+            digest.update(f"{graph}\t{count}\n".encode())
+        return replace(self, version=digest.hexdigest()[:16], triples=sum(counts.values()))
 
     def query(self, query: str, **kwargs):
         """Run a query with the default graph as the union of the named graphs."""

@@ -373,3 +373,18 @@ class Negotiator:
                 self._choices.clear()
             self._choices[key] = found
         return found
+
+
+# Keywords that make the engine reach out over the network: federated SERVICE calls in queries and
+# LOAD in updates. A public endpoint must never fetch an address a client names.
+NETWORK_KEYWORDS = frozenset({"SERVICE", "LOAD"})
+
+
+def network_keywords(text: str) -> set[str]:
+    """The network-reaching keywords (SERVICE, LOAD) a query or update uses, outside strings,
+    IRIs and comments."""
+    return {
+        t.text.upper()
+        for t in tokens(text)
+        if t.kind == "word" and t.text.upper() in NETWORK_KEYWORDS
+    }

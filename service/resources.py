@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -20,8 +21,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from .backends import StoreError
 from .context import JsonLdContext, build_context, to_jsonld
-from .dataset import Dataset
+from .dataset import UNKNOWN, Dataset
 from .describe import (
     PAGE_SIZE,
     RDF_TYPE,
@@ -240,11 +242,17 @@ def site_of(app: FastAPI) -> Site:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Read the resource queries, vocabulary and shapes when the app starts."""
-    site_of(app)
+    """Read the resource queries, vocabulary and shapes when the app starts (or, when an external
+    engine is down at start, on the first request after it is back)."""
+    try:
+        if app.state.dataset.version != UNKNOWN:
+            site_of(app)
+    except StoreError as error:
+        log.warning("the pages will be built when the store answers: %s", error.message)
     yield
 
 
+log = logging.getLogger("dakg.resources")
 router = APIRouter(lifespan=lifespan)
 
 

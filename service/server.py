@@ -21,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="log every request (default: off, or DAKG_ACCESS_LOG)",
     )
     parser.add_argument(
+        "--store",
+        default=None,
+        help="memory (default), oxigraph:PATH or sparql:QUERY_URL (or DAKG_STORE)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
 
@@ -43,13 +48,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         host=args.host or settings.host,
         port=args.port if args.port is not None else settings.port,
+        store=args.store or settings.store,
         access_log=settings.access_log if args.access_log is None else args.access_log,
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
     app = create_app(settings)
     dataset = app.state.dataset
     print(
-        f"dakg: {dataset.triples} quads in {len(dataset.sources)} graphs (version {dataset.version}); "
+        f"dakg: {dataset.triples} quads in {len(dataset.sources)} graphs (version {dataset.version}) "
+        f"on {dataset.config.describe()}; "
         f"SPARQL endpoint at http://{settings.host}:{settings.port}/sparql",
         file=sys.stderr,
         flush=True,

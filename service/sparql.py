@@ -22,14 +22,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from . import negotiation as neg
 from . import void
+from .backends import (
+    RemoteStore,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+    engine_refusal,
+    form_headers,
+)
+from .bindings import binding_points
 from .namespaces import canonical_prefixes
 from .savedqueries import ParameterError, QueryFileError, SavedQuery, parse_query_file
 from .settings import Settings
@@ -390,15 +401,29 @@ def answer_headers(request: Request, etag: str) -> dict[str, str]:
     return {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
 
 
+def refuse_network(text: str) -> None:
+    """Federation and loading from the network are off: the endpoint never fetches an address a
+    client names (SERVICE in a query, LOAD in an update)."""
+    found = neg.network_keywords(text)
+    if found:
+        words = " and ".join(sorted(found))
+        raise ProtocolError(
+            403, f"{words} is not allowed on this endpoint: it fetches nothing from the network."
+        )
+
+
 async def answer_query(request: Request, req: QueryRequest) -> Response:
     """Answer a query from the cache, or run it and keep its answer."""
     state = request.app.state
     dataset = state.dataset
     accept = request.headers.get("accept")
+    refuse_network(req.query)
     shape = neg.query_shape(req.query)
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
         return state.query_page.response(request)
+    if isinstance(dataset.store, RemoteStore):
+        return await proxy_query(request, dataset.store, req, shape)
     # The form is read from the query text, so the format (and with it the cache key and the
     # ETag) is known before the query runs; a query whose form cannot be read is run first.
     fmt = None
@@ -424,6 +449,58 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
     state.cache.put(key, answer)
     return send(request, answer, neg.etag_for(*key))
+
+
+async def proxy_query(
+    request: Request, remote: RemoteStore, req: QueryRequest, shape: neg.QueryShape
+) -> Response:
+    """Pass a query to the external engine and stream its answer back.
+
+    The format is negotiated here (so `format=` and a 406 work as on the embedded store) and
+    asked of the engine by Accept; a query whose form cannot be read passes the client's Accept.
+    """
+    state = request.app.state
+    accept = request.headers.get("accept")
+    if shape.form:
+        ask = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept).media_type
+    else:
+        ask = accept or "*/*"
+    form: list[tuple[str, str]] = [("query", req.query)]
+    form += [("default-graph-uri", g) for g in req.default_graphs or ()]
+    form += [("named-graph-uri", g) for g in req.named_graphs or ()]
+    client: httpx.AsyncClient = state.proxy_client
+    outgoing = client.build_request(
+        "POST",
+        remote.query_url,
+        content=urlencode(form),
+        headers=form_headers(ask),
+    )
+    try:
+        upstream = await client.send(outgoing, stream=True, auth=remote.client.auth)
+    except httpx.TimeoutException:
+        raise StoreTimeout(
+            f"The SPARQL engine did not answer within {remote.timeout:g} s"
+        ) from None
+    except httpx.TransportError as error:
+        raise StoreUnavailable(f"The SPARQL engine cannot be reached: {error}") from None
+    if upstream.status_code >= 400:
+        message = (await upstream.aread()).decode("utf-8", errors="replace")[:2000]
+        await upstream.aclose()
+        refused = engine_refusal(upstream.status_code, message)
+        if refused is not None:
+            raise refused
+        raise ProtocolError(upstream.status_code, f"The SPARQL engine refused the query: {message}")
+    headers = {
+        "content-type": upstream.headers.get("content-type", ask),
+        "cache-control": state.cache_control,
+        "vary": "Accept",
+    }
+    return StreamingResponse(
+        upstream.aiter_bytes(),
+        status_code=upstream.status_code,
+        headers=headers,
+        background=BackgroundTask(upstream.aclose),
+    )
 
 
 def send(request: Request, answer: Answer, etag: str) -> Response:
@@ -477,6 +554,7 @@ def apply_update(store: ox.Store, update: str) -> int:
 async def answer_update(request: Request, req: UpdateRequest) -> Response:
     """Apply an authorised update and give the dataset a new version, so no stale answer is served."""
     authorise(request)
+    refuse_network(req.update)
     state = request.app.state
     triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
     current = state.dataset
@@ -496,6 +574,8 @@ async def protocol(request: Request, handler: Callable[[], Any]) -> Response:
         return await handler()
     except ProtocolError as error:
         return error.response()
+    except StoreError as error:
+        return ProtocolError(error.status, error.message).response()
     except SyntaxError as error:
         return ProtocolError(400, f"Parse error: {error}").response()
     except neg.NotAcceptable as error:
@@ -677,48 +757,3 @@ def with_defaults(query: SavedQuery) -> str:
     first = min(points)
     note = "\n  # parameters: the saved query's defaults (edit to change)\n "
     return text[:first] + note + text[first:]
-
-
-VARIABLE = re.compile(r"[?$]([A-Za-z0-9_]+)")
-
-
-@dataclass
-class _Group:
-    """A brace of the query being read: where it opens, whether VALUES may go there, what it uses."""
-
-    start: int
-    pattern: bool
-    variables: set[str] = dataclasses.field(default_factory=set)
-
-
-def binding_points(text: str, names: set[str]) -> list[int]:
-    """Where a VALUES block goes (just after a '{'): the WHERE clause, and each group pattern
-    that uses one of the names. CONSTRUCT templates, VALUES data and sub-select braces are not
-    group patterns."""
-    stream = list(neg.tokens(text))
-    stack: list[_Group] = []
-    points: list[int] = []
-    outermost: int | None = None
-    after_values = construct = False
-    for i, token in enumerate(stream):
-        word = token.text.upper() if token.kind == "word" else ""
-        if token.kind == "open":
-            following = stream[i + 1].text.upper() if i + 1 < len(stream) else ""
-            template = construct and not stack
-            pattern = not (after_values or template or following == "SELECT")
-            if pattern and outermost is None and not stack:
-                outermost = token.start + 1
-            stack.append(_Group(token.start + 1, pattern))
-            after_values = construct = False
-        elif token.kind == "close" and stack:
-            group = stack.pop()
-            if group.pattern and group.start != outermost and group.variables & names:
-                points.append(group.start)
-        elif token.kind == "word":
-            if stack:
-                stack[-1].variables.update(VARIABLE.findall(token.text))
-            after_values = word == "VALUES" or (after_values and token.text.startswith(("?", "$")))
-            construct = word == "CONSTRUCT" or (construct and word == "WHERE")
-    if outermost is not None:
-        points.append(outermost)
-    return points

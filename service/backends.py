@@ -1,0 +1,285 @@
+"""Where the graph lives: in memory, in pyoxigraph's on-disk store, or in an external SPARQL engine.
+
+The store setting (DAKG_STORE, `--store`) names one of them:
+
+- `memory`: pyoxigraph in memory, loaded from ontology/ and data/ttl/ at start;
+- `oxigraph:PATH`: pyoxigraph's persistent store in the folder PATH, filled by `dakg load`;
+- `sparql:QUERY_URL`: any SPARQL 1.1 engine, with DAKG_SPARQL_UPDATE_URL, DAKG_SPARQL_GSP_URL,
+  and its credentials: DAKG_SPARQL_USER and DAKG_SPARQL_PASSWORD (HTTP Basic, or Digest with
+  DAKG_SPARQL_AUTH=digest), or DAKG_SPARQL_TOKEN (a Bearer token). Credentials are never logged.
+
+Every route reaches the graph through the few methods of pyoxigraph's Store that `RemoteStore`
+also has (`query`, `update`, `named_graphs`, `quads_for_pattern`, `len`), so one code path serves
+all three: the first two are a pyoxigraph Store, the third speaks the SPARQL 1.1 Protocol and
+parses the engine's answers back into pyoxigraph's result objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+
+from . import negotiation as neg
+from .bindings import bind_values
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries" / "service"
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+
+class StoreError(Exception):
+    """The store cannot answer now: the HTTP status to answer with and a message for people."""
+
+    status = 503
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StoreUnavailable(StoreError):
+    """The engine cannot be reached, or answered with a server error (503)."""
+
+    status = 503
+
+
+class StoreTimeout(StoreError):
+    """The engine did not answer within the configured timeout (504)."""
+
+    status = 504
+
+
+class StoreSettingError(ValueError):
+    """A store setting that names no known kind of store."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """A parsed store setting, with the engine's other URLs and credentials for `sparql:`."""
+
+    kind: str  # "memory", "oxigraph" or "sparql"
+    location: str = ""
+    update_url: str | None = None
+    gsp_url: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    digest: bool = False
+
+    @classmethod
+    def parse(cls, text: str, env: Mapping[str, str] | None = None) -> StoreConfig:
+        """`memory`, `oxigraph:PATH` or `sparql:QUERY_URL` (the rest from DAKG_SPARQL_*)."""
+        env = os.environ if env is None else env
+        kind, _, location = text.strip().partition(":")
+        if kind == "memory" and not location:
+            return cls("memory")
+        if kind == "oxigraph" and location:
+            return cls("oxigraph", location)
+        if kind == "sparql" and location.startswith(("http://", "https://")):
+            return cls(
+                "sparql",
+                location,
+                update_url=env.get("DAKG_SPARQL_UPDATE_URL") or None,
+                gsp_url=env.get("DAKG_SPARQL_GSP_URL") or None,
+                user=env.get("DAKG_SPARQL_USER") or None,
+                password=env.get("DAKG_SPARQL_PASSWORD") or None,
+                token=env.get("DAKG_SPARQL_TOKEN") or None,
+                digest=env.get("DAKG_SPARQL_AUTH", "basic").strip().lower() == "digest",
+            )
+        raise StoreSettingError(
+            f"store {text!r}: expected memory, oxigraph:PATH or sparql:http(s)://QUERY_URL"
+        )
+
+    def auth(self) -> httpx.Auth | None:
+        """How to sign in to the engine: a Bearer token, else Basic or Digest, else nothing."""
+        if self.token:
+            return BearerAuth(self.token)
+        if self.user:
+            kind = httpx.DigestAuth if self.digest else httpx.BasicAuth
+            return kind(self.user, self.password or "")
+        return None
+
+    def describe(self) -> str:
+        """The setting as it may be shown and logged (never the credentials)."""
+        if self.kind == "memory":
+            return self.kind
+        parts = urlsplit(self.location)
+        if parts.username or parts.password:  # never show credentials written into the URL
+            parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+        return f"{self.kind}:{urlunsplit(parts)}"
+
+
+class BearerAuth(httpx.Auth):
+    """`Authorization: Bearer <token>` on every request (QLever's access token, for instance)."""
+
+    def __init__(self, token: str):
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["authorization"] = self._header
+        yield request
+
+
+def service_query(name: str) -> str:
+    """A fixed protocol query of queries/service/ (counts, graph lists, dumps)."""
+    return (QUERIES_DIR / f"{name}.rq").read_text(encoding="utf-8")
+
+
+class RemoteStore:
+    """An external SPARQL 1.1 engine behind the part of pyoxigraph's Store API the service uses.
+
+    Queries go over the SPARQL 1.1 Protocol (POST, form-encoded), asking for SPARQL JSON results
+    or N-Triples, and come back as pyoxigraph objects. Parameters are bound by a VALUES block.
+    The engine's default graph must be the union of its named graphs (Oxigraph server:
+    `--union-default-graph`; Fuseki: `tdb2:unionDefaultGraph true`; see the README).
+    """
+
+    def __init__(self, config: StoreConfig, timeout: float):
+        self.config = config
+        self.timeout = timeout
+        self.client = httpx.Client(
+            auth=config.auth(), timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        )
+
+    @property
+    def query_url(self) -> str:
+        return self.config.location
+
+    @property
+    def update_url(self) -> str:
+        return self.config.update_url or self.config.location
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- the protocol ---------------------------------------------------------------------------
+
+    def post(self, url: str, data: Mapping[str, str] | Sequence[tuple[str, str]], accept: str):
+        """POST a form to the engine; its failures become StoreUnavailable or StoreTimeout."""
+        return self.send("POST", url, content=urlencode(data), headers=form_headers(accept))
+
+    def send(self, method: str, url: str, **kwargs) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise StoreTimeout(
+                f"The SPARQL engine did not answer within {self.timeout:g} s"
+            ) from None
+        except httpx.TransportError as error:
+            raise StoreUnavailable(f"The SPARQL engine cannot be reached: {error}") from None
+        refused = engine_refusal(response.status_code, response.text)
+        if refused is not None:
+            raise refused
+        if response.status_code >= 400:
+            raise ValueError(f"the SPARQL engine refused the request: {response.text[:500]}")
+        return response
+
+    # -- pyoxigraph's Store API -----------------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        *,
+        use_default_graph_as_union: bool = False,
+        substitutions: Mapping[ox.Variable, object] | None = None,
+        default_graph: ox.NamedNode | Sequence[ox.NamedNode] | None = None,
+        named_graphs: Sequence[ox.NamedNode] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a query on the engine; the answer as pyoxigraph would give it.
+
+        `use_default_graph_as_union` is accepted for the Store API's sake: the engine's default
+        graph is already the union.
+        """
+        text = bind_values(query, substitutions)
+        form: list[tuple[str, str]] = [("query", text)]
+        if default_graph is not None:
+            graphs = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph
+            form += [("default-graph-uri", g.value) for g in graphs]
+        form += [("named-graph-uri", g.value) for g in named_graphs or ()]
+        shape = neg.query_shape(text)
+        if shape.form in ("CONSTRUCT", "DESCRIBE"):
+            response = self.post(self.query_url, form, N_TRIPLES)
+            return as_query_triples(response.content)
+        response = self.post(self.query_url, form, RESULTS_JSON)
+        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+
+    def update(self, update: str) -> None:
+        self.post(self.update_url, {"update": update}, "*/*")
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        for row in self.query(service_query("graph-names")):
+            yield row["g"]
+
+    def graph_counts(self) -> dict[str, int]:
+        """The number of triples of each named graph."""
+        return graph_counts(self)
+
+    def quads_for_pattern(self, subject, predicate, obj, graph_name=None) -> Iterator[ox.Quad]:
+        """Every quad of the named graphs (the dumps' one use: the pattern must be all None)."""
+        if any(term is not None for term in (subject, predicate, obj, graph_name)):
+            raise NotImplementedError("the remote store gives every quad or none")
+        for row in self.query(service_query("all-quads")):
+            yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+
+    def __len__(self) -> int:
+        return sum(self.graph_counts().values())
+
+
+def engine_refusal(status: int, text: str) -> StoreUnavailable | None:
+    """An engine's answer that means it cannot serve now (a server error), or will not serve this
+    service (its credentials are refused): the service is unavailable, whatever was asked."""
+    if status in (401, 403):
+        return StoreUnavailable(
+            f"The SPARQL engine refused the service's credentials ({status}): "
+            "check DAKG_SPARQL_USER, DAKG_SPARQL_PASSWORD or DAKG_SPARQL_TOKEN"
+        )
+    if status >= 500:
+        return StoreUnavailable(f"The SPARQL engine answered {status}: {text[:300]}")
+    return None
+
+
+def form_headers(accept: str) -> dict[str, str]:
+    return {"accept": accept, "content-type": "application/x-www-form-urlencoded"}
+
+
+def as_query_triples(body: bytes) -> ox.QueryTriples:
+    """N-Triples from an engine as the QueryTriples pyoxigraph's own CONSTRUCT gives."""
+    scratch = ox.Store()
+    scratch.bulk_extend(
+        ox.Quad(t.subject, t.predicate, t.object)
+        for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+    )
+    return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def graph_counts(store: ox.Store | RemoteStore) -> dict[str, int]:
+    """The number of triples of each named graph of a store."""
+    rows = store.query(service_query("graph-counts"))
+    return {row["g"].value: int(row["n"].value) for row in rows}
+
+
+def open_store(
+    config: StoreConfig, timeout: float, read_only: bool = False
+) -> ox.Store | RemoteStore:
+    """The store a setting names (an empty one for `memory`; the caller loads it).
+
+    An on-disk store opened read-only takes no lock, so several processes may read one folder;
+    one opened for writing (`dakg load`, a service that takes updates) has it to itself.
+    """
+    if config.kind == "memory":
+        return ox.Store()
+    if config.kind == "oxigraph":
+        if read_only:
+            if not Path(config.location).is_dir():
+                raise StoreSettingError(
+                    f"store {config.describe()}: no such folder (fill it with `dakg load`)"
+                )
+            return ox.Store.read_only(config.location)
+        return ox.Store(config.location)
+    return RemoteStore(config, timeout)

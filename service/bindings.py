@@ -1,0 +1,78 @@
+"""Parameters bound as a VALUES block, for engines that take no substitutions.
+
+A saved query's parameters are RDF terms. pyoxigraph binds them itself (substitutions); an
+external SPARQL engine gets the query with a VALUES block instead, in the WHERE clause and in
+each inner group that uses a parameter (a FILTER in a UNION branch sees only its own group).
+Every term is written in pyoxigraph's own N-Triples syntax, never pasted from user text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from . import negotiation as neg
+
+VARIABLE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+
+
+@dataclass
+class _Group:
+    """A brace of the query being read: where it opens, whether VALUES may go there, what it uses."""
+
+    start: int
+    pattern: bool
+    variables: set[str] = dataclasses.field(default_factory=set)
+
+
+def binding_points(text: str, names: set[str]) -> list[int]:
+    """Where a VALUES block goes (just after a '{'): the WHERE clause, and each group pattern
+    that uses one of the names. CONSTRUCT templates, VALUES data and sub-select braces are not
+    group patterns."""
+    stream = list(neg.tokens(text))
+    stack: list[_Group] = []
+    points: list[int] = []
+    outermost: int | None = None
+    after_values = construct = False
+    for i, token in enumerate(stream):
+        word = token.text.upper() if token.kind == "word" else ""
+        if token.kind == "open":
+            following = stream[i + 1].text.upper() if i + 1 < len(stream) else ""
+            template = construct and not stack
+            pattern = not (after_values or template or following == "SELECT")
+            if pattern and outermost is None and not stack:
+                outermost = token.start + 1
+            stack.append(_Group(token.start + 1, pattern))
+            after_values = construct = False
+        elif token.kind == "close" and stack:
+            group = stack.pop()
+            if group.pattern and group.start != outermost and group.variables & names:
+                points.append(group.start)
+        elif token.kind == "word":
+            if stack:
+                stack[-1].variables.update(VARIABLE.findall(token.text))
+            after_values = word == "VALUES" or (after_values and token.text.startswith(("?", "$")))
+            construct = word == "CONSTRUCT" or (construct and word == "WHERE")
+    if outermost is not None:
+        points.append(outermost)
+    return points
+
+
+def bind_values(text: str, substitutions: Mapping[ox.Variable, object] | None) -> str:
+    """The query with each substituted variable bound by a VALUES block where the query uses it."""
+    if not substitutions:
+        return text
+    bound = sorted((variable.value, str(term)) for variable, term in substitutions.items())
+    points = binding_points(text, {name for name, _ in bound})
+    names = " ".join(f"?{name}" for name, _ in bound)
+    terms = " ".join(term for _, term in bound)
+    block = f" VALUES ({names}) {{ ({terms}) }} "
+    if not points:  # a query with no WHERE clause (DESCRIBE ?entity): give it one
+        return f"{text.rstrip()}\nWHERE {{{block}}}\n"
+    for position in sorted(points, reverse=True):
+        text = text[:position] + block + text[position:]
+    return text
