@@ -15,6 +15,7 @@ from . import __version__, negotiation, resources, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, service_query
 from .dataset import UNKNOWN, Dataset
+from .observability import Metrics, ObservabilityMiddleware, metrics_endpoint
 from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .settings import Settings
@@ -55,6 +56,11 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         expose_headers=["ETag", "Content-Disposition", "Content-Type", "Link", "Content-Location"],
         max_age=86400,
     )
+    app.state.metrics = Metrics()
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=app.state.metrics, log_requests=settings.access_log
+    )
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Prometheus metrics")
     app.add_api_route("/health", health, methods=["GET"], summary="Service health")
     app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
     app.include_router(sparql.router)

@@ -35,7 +35,7 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from .dataset import Dataset
     from .results import render
-    from .savedqueries import ParameterError, load_query, run_query
+    from .savedqueries import ParameterError, QueryFileError, load_query, run_query
 
     try:
         query = load_query(args.query, settings.queries_dir)
@@ -44,8 +44,11 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
             settings.root, args.store or settings.store, settings.query_timeout, read_only=True
         )
         result = run_query(dataset.store, query, params)
-    except ParameterError as error:
+    except (ParameterError, QueryFileError) as error:
         print(f"dakg query: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except SyntaxError as error:
+        print(f"dakg query: {args.query}: the query does not parse: {error}", file=sys.stderr)
         return EXIT_INPUT
     sys.stdout.write(render(result, args.format))
     return EXIT_OK

@@ -382,9 +382,14 @@ NETWORK_KEYWORDS = frozenset({"SERVICE", "LOAD"})
 
 def network_keywords(text: str) -> set[str]:
     """The network-reaching keywords (SERVICE, LOAD) a query or update uses, outside strings,
-    IRIs and comments."""
-    return {
-        t.text.upper()
-        for t in tokens(text)
-        if t.kind == "word" and t.text.upper() in NETWORK_KEYWORDS
-    }
+    IRIs and comments; also where punctuation is glued to them (`?o.SERVICE`, `[]SERVICE`)."""
+    found = set()
+    for token in tokens(text):
+        if token.kind == "word":
+            found.update(m.upper() for m in _NETWORK_WORD.findall(token.text))
+    return found
+
+
+# A keyword stands alone in a word token unless a name character runs into it: `ex:SERVICE`,
+# `?service` and `SERVICES` are names, `.SERVICE` and `[]SERVICE` are the keyword.
+_NETWORK_WORD = re.compile(r"(?<![\w:?$\-])(SERVICE|LOAD)(?![\w:\-])", re.IGNORECASE)

@@ -52,6 +52,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         access_log=settings.access_log if args.access_log is None else args.access_log,
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    if settings.access_log:
+        # One JSON object a line on standard output, for log shippers (service/observability.py).
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access = logging.getLogger("dakg.access")
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
     app = create_app(settings)
     dataset = app.state.dataset
     print(
@@ -68,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         loop=event_loop(),
         http=http_protocol(),
         lifespan="on",
-        access_log=settings.access_log,
+        access_log=False,  # the JSON access log of service/observability.py replaces uvicorn's
         log_level=args.log_level,
         server_header=False,
     )

@@ -250,12 +250,17 @@ class AnswerCache:
         self.entries = entries
         self.max_bytes = max_bytes
         self.size = 0
+        self.hits = 0
+        self.misses = 0
         self._answers: OrderedDict[tuple, Answer] = OrderedDict()
 
     def get(self, key: tuple) -> Answer | None:
         answer = self._answers.get(key)
         if answer is not None:
             self._answers.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
         return answer
 
     def put(self, key: tuple, answer: Answer) -> None:
@@ -561,7 +566,15 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
     state.dataset = dataclasses.replace(current, version=version, triples=triples)
     state.cache.clear()
-    log.info("update applied: dataset version %s, %d quads", version, triples)
+    client = request.client.host if request.client else "unknown"
+    # Who changed what, when (the log's timestamp), how much: never the token.
+    log.info(
+        "update applied: client %s, %d bytes, dataset version %s, %d quads",
+        client,
+        len(req.update.encode("utf-8")),
+        version,
+        triples,
+    )
     return Response(status_code=204, headers={"x-dakg-version": version})
 
 
@@ -584,9 +597,10 @@ async def protocol(request: Request, handler: Callable[[], Any]) -> Response:
         return ProtocolError(400, str(error)).response()
     except ValueError as error:
         return ProtocolError(400, f"Bad request: {error}").response()
-    except OSError as error:
+    except OSError:
+        # The detail (a path, an upstream answer) goes to the log, never to the client.
         log.exception("store error")
-        return ProtocolError(500, f"Store error: {error}").response()
+        return ProtocolError(500, "The store could not answer this request.").response()
 
 
 async def sparql_endpoint(request: Request) -> Response:

@@ -6,6 +6,7 @@ selenium package; without them these tests skip and say why. Screenshots go to b
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -53,6 +54,8 @@ def browser() -> Iterator:
         "selenium.webdriver", reason="selenium is not installed (pip install selenium)"
     )
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser tests, but {', '.join(missing)} is missing")
     if missing:
         pytest.skip(
             f"headless Chromium is not installed ({', '.join(missing)} missing): "

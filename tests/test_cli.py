@@ -101,3 +101,15 @@ def test_every_format_of_an_empty_answer_is_still_well_formed(fmt: str) -> None:
         assert "(0 rows)" in result.stdout
     else:
         assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_a_query_file_without_a_header_or_that_does_not_parse_is_exit_2(tmp_path: Path) -> None:
+    headless = tmp_path / "headless.rq"
+    headless.write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    result = dakg("query", str(headless))
+    assert result.returncode == 2 and "title" in result.stderr and "Traceback" not in result.stderr
+    broken = tmp_path / "broken.rq"
+    broken.write_text("# title: Broken\nSELECT * WHERE { ?s ?p \n", encoding="utf-8")
+    result = dakg("query", str(broken))
+    assert result.returncode == 2 and "broken.rq" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -14,6 +14,9 @@ from service.negotiation import network_keywords
         "select * { service silent <http://10.0.0.1/> { ?s ?p ?o } }",
         "SELECT * WHERE { ?a ?b ?c . SERVICE<http://x/>{?s ?p ?o} }",
         "PREFIX e: <http://e/> SELECT * { OPTIONAL { Service ?endpoint { ?s ?p ?o } } }",
+        "SELECT * WHERE { ?s a ?t .SERVICE SILENT <http://127.0.0.1:9/c> { ?a ?b ?c } }",
+        "SELECT * WHERE { ?s ?p ?o.SERVICE <http://127.0.0.1:9/c> { ?a ?b ?c } }",
+        "SELECT * WHERE { []SERVICE <http://127.0.0.1:9/c> { ?a ?b ?c } }",
     ],
 )
 def test_service_is_found(text: str) -> None:
@@ -31,6 +34,7 @@ def test_load_is_found() -> None:
         "SELECT ?service WHERE { ?service a <http://example.org/SERVICE> }",
         "# SERVICE <http://x/>\nSELECT * WHERE { ?s ?p ?o }",
         "PREFIX ex: <http://ex/> SELECT * WHERE { ?s ex:SERVICE ?o ; ex:load ?x }",
+        "SELECT ?services ?loaded WHERE { ?services ?p ?loaded }",
         "SELECT * WHERE { ?s ?p '''LOAD <http://x/>''' }",
     ],
 )
@@ -66,9 +70,12 @@ def test_the_endpoint_refuses_service_and_load_and_sends_nothing(tmp_path) -> No
     target = f"http://127.0.0.1:{server.server_address[1]}/sparql"
     try:
         client = TestClient(create_app(Settings.from_env(update_token="secret-token")))
-        query = f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"
-        answer = client.get("/sparql", params={"query": query})
-        assert answer.status_code == 403 and "SERVICE" in answer.text
+        for query in (
+            f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+            f"SELECT * WHERE {{ ?s a ?t .SERVICE SILENT <{target}> {{ ?a ?b ?c }} }} LIMIT 1",
+        ):
+            answer = client.get("/sparql", params={"query": query})
+            assert answer.status_code == 403 and "SERVICE" in answer.text
         update = client.post(
             "/sparql",
             data={"update": f"LOAD <{target}>"},

@@ -4,6 +4,7 @@ goes away and comes back."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -476,6 +477,7 @@ def test_updates_on_a_disk_store_stay(tmp_path: Path) -> None:
         )
         assert response.status_code == 204, response.text
     del app, client
+    gc.collect()  # the app's store holds the folder's lock until it is collected (no close())
     reader = Dataset.open(ROOT, store, read_only=True)
     assert bool(reader.query(f"ASK {{ {triple} }}"))
 

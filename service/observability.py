@@ -1,0 +1,161 @@
+"""What the service tells its operators: one JSON access-log line per request and /metrics in the
+Prometheus text format (requests, latency histogram, timeouts, cache hits)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("dakg.access")
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class Metrics:
+    """Counters of one app: requests by route and status, a latency histogram by route, timeouts."""
+
+    requests: Counter = field(default_factory=Counter)
+    latency_buckets: Counter = field(default_factory=Counter)
+    latency_sum: Counter = field(default_factory=Counter)
+    latency_count: Counter = field(default_factory=Counter)
+    timeouts: int = 0
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        self.requests[(route, status)] += 1
+        self.latency_sum[route] += seconds
+        self.latency_count[route] += 1
+        for bound in BUCKETS:
+            if seconds <= bound:
+                self.latency_buckets[(route, bound)] += 1
+        if status in (503, 504):
+            self.timeouts += 1
+
+    def render(self, cache_hits: int, cache_misses: int) -> str:
+        """The Prometheus text exposition format, version 0.0.4."""
+        lines = [
+            "# HELP dakg_requests_total HTTP requests answered, by route and status.",
+            "# TYPE dakg_requests_total counter",
+        ]
+        for (route, status), n in sorted(self.requests.items()):
+            lines.append(f'dakg_requests_total{{route="{label(route)}",status="{status}"}} {n}')
+        lines += [
+            "# HELP dakg_request_duration_seconds Time to answer a request, by route.",
+            "# TYPE dakg_request_duration_seconds histogram",
+        ]
+        for route in sorted(self.latency_count):
+            name = label(route)
+            for bound in BUCKETS:
+                count = self.latency_buckets[(route, bound)]
+                lines.append(
+                    f'dakg_request_duration_seconds_bucket{{route="{name}",le="{bound}"}} {count}'
+                )
+            total = self.latency_count[route]
+            lines.append(
+                f'dakg_request_duration_seconds_bucket{{route="{name}",le="+Inf"}} {total}'
+            )
+            lines.append(
+                f'dakg_request_duration_seconds_sum{{route="{name}"}} {self.latency_sum[route]:.6f}'
+            )
+            lines.append(f'dakg_request_duration_seconds_count{{route="{name}"}} {total}')
+        lines += [
+            "# HELP dakg_timeouts_total Requests answered 503 or 504: a query past its time limit or an engine down.",
+            "# TYPE dakg_timeouts_total counter",
+            f"dakg_timeouts_total {self.timeouts}",
+            "# HELP dakg_cache_hits_total SPARQL answers served from the cache.",
+            "# TYPE dakg_cache_hits_total counter",
+            f"dakg_cache_hits_total {cache_hits}",
+            "# HELP dakg_cache_misses_total SPARQL answers that had to be computed.",
+            "# TYPE dakg_cache_misses_total counter",
+            f"dakg_cache_misses_total {cache_misses}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def label(value: str) -> str:
+    """A Prometheus label value, escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class ObservabilityMiddleware:
+    """Times every request, counts it by its route template (never by raw path, which a client
+    controls) and writes the access-log line when that log is on."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, log_requests: bool):
+        self.app = app
+        self.metrics = metrics
+        self.log_requests = log_requests
+        self.paths: dict[Any, str] | None = None
+
+    def route_of(self, scope: Scope) -> str:
+        """The template of the route that answered (plain Starlette routes say only their endpoint)."""
+        path = getattr(scope.get("route"), "path", None)
+        if path:
+            return path
+        if self.paths is None and "app" in scope:
+            self.paths = endpoint_paths(scope["app"].routes)
+        return (self.paths or {}).get(scope.get("endpoint"), "(unmatched)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        seen: dict[str, Any] = {"status": 500, "bytes": 0}
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                seen["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            seconds = time.perf_counter() - started
+            route = self.route_of(scope)
+            self.metrics.observe(route, seen["status"], seconds)
+            if self.log_requests:
+                access_log.info(
+                    json.dumps(
+                        {
+                            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                            "method": scope["method"],
+                            "route": route,
+                            "status": seen["status"],
+                            "duration_ms": round(seconds * 1000, 3),
+                            "bytes": seen["bytes"],
+                        }
+                    )
+                )
+
+
+def endpoint_paths(routes: Any) -> dict[Any, str]:
+    """Each endpoint's route template, through included routers."""
+    found: dict[Any, str] = {}
+    for route in routes:
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is not None and getattr(route, "path", None):
+            found.setdefault(endpoint, route.path)
+        # An included router keeps its routes on the router it was made from.
+        inner = getattr(getattr(route, "original_router", route), "routes", ())
+        for key, path in endpoint_paths(inner).items():
+            found.setdefault(key, path)
+    return found
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """/metrics in the Prometheus text format."""
+    state = request.app.state
+    cache = state.cache
+    body = state.metrics.render(cache.hits, cache.misses)
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
