@@ -18,7 +18,14 @@ from fastapi.responses import JSONResponse, Response
 
 from .backends import StoreError
 from .dataset import UNKNOWN
-from .savedqueries import Parameter, ParameterError, SavedQuery, list_queries
+from .negotiation import parse_accept
+from .savedqueries import (
+    Parameter,
+    ParameterError,
+    SavedQuery,
+    list_queries,
+    parse_query_file,
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {
@@ -85,10 +92,11 @@ def error(status: int, parameter: str | None, message: str) -> JSONResponse:
 class QueryEndpoint:
     """One saved query published at one path."""
 
-    def __init__(self, query: SavedQuery, path: str, not_found_when_empty: bool):
+    def __init__(self, query: SavedQuery, path: str, exists: SavedQuery | None):
         self.query = query
         self.path = path
-        self.not_found_when_empty = not_found_when_empty
+        # For a route with an entity in its path: the query that says whether the entity exists.
+        self.exists = exists
 
     async def __call__(self, request: Request) -> Response:
         values = dict(request.path_params)
@@ -108,10 +116,14 @@ class QueryEndpoint:
             return error(422, exc.parameter, str(exc))
         dataset = request.app.state.dataset
         variables, rows = await run_in_threadpool(execute, dataset, self.query, bindings)
-        if not rows and self.not_found_when_empty:
-            return error(404, None, f"nothing found at {request.url.path}")
+        if not rows and self.exists is not None:
+            for name in request.path_params:
+                entity = bindings[ox.Variable(name)]
+                known = await run_in_threadpool(entity_exists, dataset, self.exists, entity)
+                if not known:
+                    return error(404, name, f"no {name} {request.path_params[name]!r} in the graph")
         page = rows[offset : offset + limit]
-        headers = {"X-Total-Count": str(len(rows))}
+        headers = {"X-Total-Count": str(len(rows)), "Vary": "Accept"}
         if offset + limit < len(rows):
             params = dict(request.query_params) | {
                 "offset": str(offset + limit),
@@ -139,11 +151,23 @@ def choose_format(request: Request) -> str:
         if asked not in MEDIA:
             raise ParameterError(f"parameter 'format' must be one of {', '.join(MEDIA)}", "format")
         return asked
-    for part in request.headers.get("accept", "").split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ACCEPTED:
-            return ACCEPTED[media]
+    ranges = sorted(parse_accept(request.headers.get("accept")), key=lambda r: -r.q)
+    for media in ranges:
+        name = f"{media.type}/{media.subtype}"
+        if media.q > 0 and name in ACCEPTED:
+            return ACCEPTED[name]
     return "json"
+
+
+def entity_exists(dataset, exists: SavedQuery, entity) -> bool:
+    """Whether the graph mentions the entity at all (an entity with no rows is still found)."""
+    return bool(
+        dataset.store.query(
+            exists.text,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable("entity"): entity},
+        )
+    )
 
 
 def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[str, Any]]]:
@@ -288,7 +312,7 @@ def example_rows(dataset, query: SavedQuery) -> list[dict[str, Any]]:
     return [{v: json_value(r[v]) for v in variables} for r in rows[:2]]
 
 
-def build_router(queries: list[SavedQuery], dataset) -> APIRouter:
+def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIRouter:
     """The catalogue of saved queries, a route for each, and the routes they declare."""
     router = APIRouter(tags=["saved queries"])
     catalogue = [
@@ -323,9 +347,9 @@ def build_router(queries: list[SavedQuery], dataset) -> APIRouter:
     )
     for query in queries:
         example = example_rows(dataset, query)
-        targets = [(f"/api/queries/{query.name}", False, ["saved queries"])]
+        targets = [(f"/api/queries/{query.name}", None, ["saved queries"])]
         if query.route:
-            targets.append((query.route, "{" in query.route, ["resources"]))
+            targets.append((query.route, exists if "{" in query.route else None, ["resources"]))
         for path, not_found, tags in targets:
             router.add_api_route(
                 path,
@@ -342,4 +366,5 @@ def build_router(queries: list[SavedQuery], dataset) -> APIRouter:
 
 
 def api_router(queries_dir, dataset) -> APIRouter:
-    return build_router(list_queries(queries_dir), dataset)
+    exists = parse_query_file(queries_dir / "resources" / "exists.rq")
+    return build_router(list_queries(queries_dir), dataset, exists)

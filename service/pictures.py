@@ -4,6 +4,7 @@ as SVG drawn by the service (no JavaScript), from the saved queries' answers."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,8 +260,15 @@ def chart_svg(title: str, observations: list[dict], lang: str) -> str:
     return svg(width, top + row_h * len(observations) + 16, lang, title, body)
 
 
-def svg_response(text: str) -> Response:
-    return Response(text, media_type=MEDIA, headers={"Cache-Control": "public, max-age=3600"})
+def svg_response(request: Request, text: str) -> Response:
+    """The picture, cached like every answer of this dataset version, with an ETag of its own."""
+    state = request.app.state
+    tag = hashlib.sha256(f"{state.dataset.version}\n{request.url}".encode()).hexdigest()[:20]
+    etag = f'W/"{tag}"'
+    headers = {"Cache-Control": state.cache_control, "ETag": etag}
+    if etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(text, media_type=MEDIA, headers=headers)
 
 
 def language(request: Request) -> str:
@@ -295,7 +303,7 @@ def pictures_router() -> APIRouter:
             )
         except ParameterError as exc:
             return problem("query", exc)
-        return svg_response(text)
+        return svg_response(request, text)
 
     @router.get(
         "/pictures/indicators/{key}.svg", response_class=Response, summary="Chart of an indicator"
@@ -310,6 +318,6 @@ def pictures_router() -> APIRouter:
             return JSONResponse(
                 {"detail": [{"loc": ["path", "key"], "msg": f"no indicator {key!r}"}]}, 404
             )
-        return svg_response(text)
+        return svg_response(request, text)
 
     return router

@@ -380,7 +380,7 @@ def cacheable(site: Site, request: Request, response: Response) -> Response:
     if response.status_code != 200:
         return response
     etag = etag_for(site, request, response)
-    cache_control = f"public, max-age={site.settings.cache_max_age}"
+    cache_control = site.settings.cache_control  # no-cache when updates may change the data
     held = request.headers.get("if-none-match", "")
     if etag in (tag.strip() for tag in held.split(",")) or held.strip() == "*":
         keep = {

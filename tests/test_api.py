@@ -326,3 +326,35 @@ def test_the_api_through_the_real_server(live_server) -> None:
         svg = http.get(live_server.url("/pictures/timeline.svg"))
         assert svg.headers["content-type"] == "image/svg+xml"
         ET.fromstring(svg.text)
+
+
+def test_an_entity_with_nothing_to_list_is_an_empty_answer_not_a_404(client) -> None:
+    # The Children and Families Agency is named in the report but takes part in no initiative.
+    answer = client.get("/api/agencies/children-and-families-agency")
+    assert answer.status_code == 200 and answer.json() == []
+    missing = client.get("/api/agencies/no-such-agency")
+    assert missing.status_code == 404
+    assert missing.json()["detail"][0]["loc"][-1] == "agency"
+
+
+def test_the_api_honours_accept_quality_and_says_it_varies(client) -> None:
+    answer = client.get("/api/standards", headers={"Accept": "text/csv;q=0, application/json"})
+    assert answer.headers["content-type"].startswith("application/json")
+    assert "Accept" in answer.headers["vary"]
+    preferred = client.get(
+        "/api/standards", headers={"Accept": "application/json;q=0.5, text/csv;q=0.9"}
+    )
+    assert preferred.headers["content-type"].startswith("text/csv")
+
+
+def test_pictures_carry_an_etag_and_answer_304(client) -> None:
+    first = client.get("/pictures/timeline.svg", params={"lang": "en"})
+    etag = first.headers["etag"]
+    again = client.get(
+        "/pictures/timeline.svg", params={"lang": "en"}, headers={"If-None-Match": etag}
+    )
+    assert again.status_code == 304 and again.content == b""
+    other = client.get(
+        "/pictures/timeline.svg", params={"lang": "ja"}, headers={"If-None-Match": etag}
+    )
+    assert other.status_code == 200
