@@ -23,7 +23,8 @@ import pyoxigraph as ox
 
 from .backends import RemoteStore, StoreConfig, StoreSettingError, graph_counts, open_store
 from .settings import Settings
-from .sources import GRAPH_DIRS, RdfSourceError, Source, graph_name, syntax_error, turtle_files
+from .sources import GRAPH_DIRS, RdfSourceError, Source, graph_name, turtle_files
+from .store import load_source
 
 # Triples per INSERT DATA request when an engine has no Graph Store Protocol.
 CHUNK = 20_000
@@ -88,17 +89,7 @@ class Progress:
 def read_source(source: Source) -> ox.Store:
     """A source file parsed into its graph of a scratch in-memory store (duplicates counted once)."""
     scratch = ox.Store()
-    try:
-        scratch.bulk_load(
-            path=str(source.path),
-            format=ox.RdfFormat.TURTLE,
-            base_iri=source.path.resolve().as_uri(),
-            to_graph=ox.NamedNode(source.graph),
-        )
-    except SyntaxError as error:
-        raise syntax_error(source.path, error) from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise RdfSourceError(source.path, str(error)) from None
+    load_source(source, scratch)
     return scratch
 
 

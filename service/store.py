@@ -15,18 +15,23 @@ def load_sources(sources: list[Source], store: ox.Store | None = None) -> ox.Sto
         raise RdfSourceError("(no input)", "no Turtle files to load")
     target = store if store is not None else ox.Store()
     for source in sources:
-        try:
-            target.bulk_load(
-                path=str(source.path),
-                format=ox.RdfFormat.TURTLE,
-                base_iri=source.path.resolve().as_uri(),
-                to_graph=ox.NamedNode(source.graph),
-            )
-        except SyntaxError as error:
-            raise syntax_error(source.path, error) from None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise RdfSourceError(source.path, str(error)) from None
+        load_source(source, target)
     return target
+
+
+def load_source(source: Source, store: ox.Store) -> None:
+    """Load one source into its named graph; an unreadable file names its file, line and column."""
+    try:
+        store.bulk_load(
+            path=str(source.path),
+            format=ox.RdfFormat.TURTLE,
+            base_iri=source.path.resolve().as_uri(),
+            to_graph=ox.NamedNode(source.graph),
+        )
+    except SyntaxError as error:
+        raise syntax_error(source.path, error) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise RdfSourceError(source.path, str(error)) from None
 
 
 def load_project(root: Path) -> ox.Store:
