@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .backends import StoreError
 from .dataset import UNKNOWN
+from .namespaces import NUMERIC_DATATYPES
 from .negotiation import parse_accept
 from .savedqueries import (
     Parameter,
@@ -28,19 +29,6 @@ from .savedqueries import (
 )
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-NUMBERS = {
-    XSD + t
-    for t in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "int",
-        "long",
-        "positiveInteger",
-        "nonNegativeInteger",
-    )
-}
 RESERVED = ("limit", "offset", "format", "bom")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MEDIA = {
@@ -70,7 +58,7 @@ def json_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
         return None
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
-        if datatype in NUMBERS:
+        if datatype in NUMERIC_DATATYPES:
             number = Decimal(term.value)
             return (
                 int(number)

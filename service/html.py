@@ -41,7 +41,7 @@ from .describe import (
     Term,
     VocabularyTerm,
 )
-from .namespaces import PUBLIC_BASE, VOCABULARY_PREFIXES, canonical_prefixes
+from .namespaces import NUMERIC_DATATYPES, PUBLIC_BASE, VOCABULARY_PREFIXES, canonical_prefixes
 
 LANGS = ("ja", "en")
 DEFAULT_LANG = "ja"
@@ -474,19 +474,6 @@ def format_date(text: str, datatype: str, lang: str) -> str:
     return text
 
 
-NUMERIC = {
-    XSD + t
-    for t in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "positiveInteger",
-        "nonNegativeInteger",
-        "int",
-        "long",
-    )
-}
 DATES = {XSD + "date", XSD + "gYearMonth", XSD + "gYear"}
 
 
@@ -530,7 +517,7 @@ class Pages:
         datatype = literal.datatype.value
         if literal.language:
             return Text(literal.value, literal.language)
-        if datatype in NUMERIC:
+        if datatype in NUMERIC_DATATYPES:
             return Text(format_number(literal.value))
         if datatype in DATES:
             return Text(format_date(literal.value, datatype, lang), lang, datetime=literal.value)

@@ -69,3 +69,20 @@ def canonical_prefixes() -> dict[str, str]:
     for kind in ID_TYPES:
         prefixes[kind.replace("-", "")] = f"{ID}{kind}/"
     return prefixes
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# The XSD datatypes whose values are numbers (as JSON numbers in the API, formatted on the pages).
+NUMERIC_DATATYPES = frozenset(
+    XSD + t
+    for t in (
+        "integer",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "positiveInteger",
+        "nonNegativeInteger",
+    )
+)
