@@ -156,6 +156,8 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
             "このIRIはこのデータセットにありません。",
             "This IRI is not described in this dataset.",
         ),
+        "pictures": ("図", "Pictures"),
+        "timeline": ("予定の時期", "Timeline of the planned items"),
         "gone": ("廃止されました", "Gone"),
         "gone_text": (
             "このIRIは廃止され、後継はありません。廃止前の記述を以下に示します。",
