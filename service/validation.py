@@ -5,12 +5,14 @@ once into rdflib. pySHACL evaluates the core constraints on the rdflib graph; th
 constraints of node shapes run on pyoxigraph with the same pre-binding semantics (pySHACL runs
 them through rdflib's query engine, which is orders of magnitude slower); the SPARQL checks of
 queries/checks/ run there too. All of them become the same `Result`s, rendered by
-service.reports.
+service.reports. The queries the validation runs itself (shape targets, the files and nodes of
+--changed-since) are the files of queries/validation/, their values bound as RDF terms.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import subprocess
 import sys
@@ -386,20 +388,27 @@ def shape_targets(
     classes = set(shapes.objects(shape, SH.targetClass))
     if (shape, RDF.type, RDFS.Class) in shapes:
         classes.add(shape)
-    patterns = [f"?t a/<{RDFS.subClassOf}>* <{c}>" for c in classes]
-    patterns += [f"?t <{p}> ?o" for p in shapes.objects(shape, SH.targetSubjectsOf)]
-    patterns += [f"?s <{p}> ?t" for p in shapes.objects(shape, SH.targetObjectsOf)]
-    among = ""
+    declared = [("shape-target-class", "class", c) for c in classes]
+    declared += [
+        ("shape-target-subjects-of", "property", p)
+        for p in shapes.objects(shape, SH.targetSubjectsOf)
+    ]
+    declared += [
+        ("shape-target-objects-of", "property", p)
+        for p in shapes.objects(shape, SH.targetObjectsOf)
+    ]
     if focus is not None:
         found &= focus
-        among = (
-            "VALUES ?t { "
-            + " ".join(str(ox_term(n)) for n in focus if not isinstance(n, BNode))
-            + " }"
+    for name, variable, target in declared:
+        query = internal_query(name)
+        if focus is not None:
+            query = with_values(query, [n for n in focus if not isinstance(n, BNode)], "?t")
+        rows = store.query(
+            query,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable(variable): ox_term(target)},
         )
-    for pattern in patterns:
-        query = f"SELECT DISTINCT ?t WHERE {{ {among} {pattern} }}"
-        found.update(rdflib_term(row[0]) for row in union_query(store, query))
+        found.update(rdflib_term(row["t"]) for row in rows)
     return sorted(found, key=str)
 
 
@@ -462,11 +471,12 @@ def batchable(query: str) -> bool:
     return True
 
 
-def with_values(query: str, targets: list[Node]) -> str:
-    """The query with `VALUES $this {...}` as the first element of its WHERE clause."""
+def with_values(query: str, targets: Iterable[Node], variable: str = "$this") -> str:
+    """The query with `VALUES $this {...}` (or another variable) as the first element of its WHERE
+    clause, the targets written as RDF terms."""
     brace = blanked(query).index("{")
     values = " ".join(str(ox_term(t)) for t in targets)
-    return f"{query[: brace + 1]}\n    VALUES $this {{ {values} }}\n{query[brace + 1 :]}"
+    return f"{query[: brace + 1]}\n    VALUES {variable} {{ {values} }}\n{query[brace + 1 :]}"
 
 
 def solutions(store: ox.Store, query: str, this: Node | None) -> Iterator[tuple[Node, dict]]:
@@ -533,6 +543,35 @@ def display(term: Node) -> str:
 
 def union_query(store: ox.Store, query: str) -> ox.QuerySolutions:
     return store.query(query, use_default_graph_as_union=True)
+
+
+# ---------------------------------------------------------------- the internal queries
+
+
+def query_folders() -> tuple[Path, ...]:
+    """Where queries/validation/ may be: beside this package (a checkout or an editable install),
+    or the installed copy under share/dakg."""
+    return (
+        Path(__file__).resolve().parent.parent / "queries" / "validation",
+        Path(sys.prefix) / "share" / "dakg" / "queries" / "validation",
+    )
+
+
+@functools.cache
+def internal_queries() -> dict[str, str]:
+    """The queries of queries/validation/ by name, read once."""
+    for folder in query_folders():
+        if folder.is_dir():
+            return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.rq"))}
+    raise RdfSourceError("queries/validation", "the validation queries are not installed")
+
+
+def internal_query(name: str) -> str:
+    """The text of one query of queries/validation/."""
+    try:
+        return internal_queries()[name]
+    except KeyError:
+        raise RdfSourceError(f"queries/validation/{name}.rq", "no such query") from None
 
 
 # ---------------------------------------------------------------- checks
@@ -755,8 +794,8 @@ def pyshacl_files(
 
 def data_triples(store: ox.Store, files: Iterable[Path]) -> int:
     """How many triples the data files (not the ontology) hold."""
-    graphs = " ".join(f"<{p.resolve().as_uri()}>" for p in files)
-    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    graphs = [URIRef(p.resolve().as_uri()) for p in files]
+    query = with_values(internal_query("data-triples"), graphs, "?g")
     return int(next(iter(store.query(query)))["n"].value)
 
 
@@ -814,10 +853,12 @@ def git_changed(top: Path, rev: str) -> list[str]:
 
 
 def graph_subjects(store: ox.Store, path: Path) -> set[Node]:
-    query = (
-        f"SELECT DISTINCT ?s WHERE {{ GRAPH <{path.as_uri()}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}"
+    """The IRI subjects of a file's named graph."""
+    rows = store.query(
+        internal_query("graph-subjects"),
+        substitutions={ox.Variable("g"): ox.NamedNode(path.as_uri())},
     )
-    return {rdflib_term(row[0]) for row in store.query(query)}
+    return {rdflib_term(row["s"]) for row in rows}
 
 
 def old_subjects(top: Path, rev: str, path: Path) -> set[Node]:
@@ -837,29 +878,30 @@ def old_subjects(top: Path, rev: str, path: Path) -> set[Node]:
 
 def referrers(store: ox.Store, nodes: set[Node]) -> set[Node]:
     """IRI subjects that link to the nodes."""
-    return linked(store, nodes, "{ ?n ?p ?x }")
+    return linked(store, nodes, "referrers")
 
 
 def neighbours(store: ox.Store, nodes: set[Node]) -> set[Node]:
     """IRI subjects linked to or from the nodes."""
-    return linked(store, nodes, "{ ?n ?p ?x } UNION { ?x ?p ?n . ?n ?q ?o }")
+    return linked(store, nodes, "neighbours")
 
 
-def linked(store: ox.Store, nodes: set[Node], pattern: str) -> set[Node]:
-    iris = " ".join(f"<{n}>" for n in nodes if isinstance(n, URIRef))
+def linked(store: ox.Store, nodes: set[Node], name: str) -> set[Node]:
+    """The ?n of a query of queries/validation/ with ?x bound to the IRIs among the nodes."""
+    iris = [n for n in nodes if isinstance(n, URIRef)]
     if not iris:
         return set()
-    query = f"SELECT DISTINCT ?n WHERE {{ VALUES ?x {{ {iris} }} {pattern} FILTER isIRI(?n) }}"
-    return {rdflib_term(row[0]) for row in union_query(store, query)}
+    query = with_values(internal_query(name), iris, "?x")
+    return {rdflib_term(row["n"]) for row in union_query(store, query)}
 
 
 def files_about(store: ox.Store, nodes: set[Node], files: Iterable[Path]) -> list[Path]:
     """The files (of those given) that hold a triple about one of the nodes."""
-    iris = " ".join(f"<{n}>" for n in nodes if isinstance(n, URIRef))
+    iris = [n for n in nodes if isinstance(n, URIRef)]
     if not iris:
         return []
-    query = f"SELECT DISTINCT ?g WHERE {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-    graphs = {row[0].value for row in store.query(query)}
+    query = with_values(internal_query("files-about"), iris, "?s")
+    graphs = {row["g"].value for row in store.query(query)}
     return [p for p in files if p.resolve().as_uri() in graphs]
 
 

@@ -154,3 +154,29 @@ def test_bad_parameters_are_refused_by_name(dataset, name, params, parameter) ->
         rows(dataset, name, **params)
     assert error.value.parameter == parameter
     assert parameter in str(error.value)
+
+
+def test_only_the_top_level_query_files_are_saved_queries() -> None:
+    """queries/*.rq are the public saved queries (and REST routes); the internal queries of its
+    subfolders (checks/, resources/, service/, pictures/, validation/) are not."""
+    top = {p.stem for p in (ROOT / "queries").glob("*.rq")}
+    assert {q.name for q in QUERIES} == top
+    internal = {p.stem for p in (ROOT / "queries").glob("*/*.rq")} - top
+    assert {p.stem for p in (ROOT / "queries" / "validation").glob("*.rq")} <= internal
+    for name in sorted(internal):
+        with pytest.raises(ParameterError):
+            load_query(name, ROOT / "queries")
+    with pytest.raises(ParameterError):
+        load_query("validation/referrers", ROOT / "queries")
+
+
+def test_no_internal_query_becomes_a_route(dataset) -> None:
+    from service.api import api_router
+
+    paths = {route.path for route in api_router(ROOT / "queries", dataset).routes}
+    top = {p.stem for p in (ROOT / "queries").glob("*.rq")}
+    for path in (ROOT / "queries").glob("*/*.rq"):
+        if path.stem not in top:
+            assert f"/api/queries/{path.stem}" not in paths, path
+    for path in (ROOT / "queries" / "validation").glob("*.rq"):
+        assert not any(path.stem in route.split("/") for route in paths), path

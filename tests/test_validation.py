@@ -613,3 +613,44 @@ def test_shapes_conform_to_shacl_shacl(meta_shacl_run: subprocess.Popen) -> None
     """pySHACL's meta-SHACL option: the shapes graph validates against the SHACL-SHACL shapes graph."""
     output, _ = meta_shacl_run.communicate(timeout=300)
     assert meta_shacl_run.returncode == 0, output
+
+
+# ---------------------------------------------------------------- the internal queries
+
+
+def test_the_internal_queries_are_files_of_queries_validation() -> None:
+    """Every query the validation runs itself is a file of queries/validation/ with a header, and
+    the package ships the folder."""
+    import tomllib
+
+    from service import validation
+
+    folder = ROOT / "queries" / "validation"
+    files = sorted(folder.glob("*.rq"))
+    assert files and validation.query_folders()[0] == folder
+    source = (ROOT / "service" / "validation.py").read_text(encoding="utf-8")
+    for path in files:
+        head = path.read_text(encoding="utf-8").splitlines()
+        assert head[0].startswith("# title: "), path
+        assert any(line.startswith("# description: ") for line in head), path
+        assert f'"{path.stem}"' in source, f"{path.name} is not used"
+    assert validation.internal_queries() == {p.stem: p.read_text(encoding="utf-8") for p in files}
+    # SPARQL lives in queries/: no query text in the module's strings.
+    assert not re.search(r"""["'][^"'\n]*\b(SELECT|ASK|CONSTRUCT)\b[^"'\n]*\{""", source)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["setuptools"]["data-files"]
+    assert shipped["share/dakg/queries/validation"] == ["queries/validation/*.rq"]
+
+
+def test_focus_nodes_are_bound_as_rdf_terms() -> None:
+    """The --changed-since helpers bind their nodes as RDF terms: a text that is no IRI is refused,
+    never pasted into the query."""
+    from service.validation import files_about, graph_subjects, neighbours, referrers
+
+    path = FIXTURES / "valid" / "observation.ttl"
+    store = load_store([path])
+    subjects = graph_subjects(store, path.resolve())
+    assert subjects and files_about(store, subjects, [path]) == [path]
+    assert referrers(store, subjects) <= neighbours(store, subjects)
+    with pytest.raises(ValueError):
+        referrers(store, {URIRef("https://w3id.org/dakg/id/x> } ?n ?p ?x { <y")})
