@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from .dataset import UNKNOWN, Dataset
 from .observability import Metrics, ObservabilityMiddleware, metrics_endpoint
 from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
+from .querypool import QueryPool
 from .settings import Settings
 
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.settings = settings
     app.state.dataset = dataset
     app.state.threads = sparql.QueryThreads(settings.query_threads)
+    app.state.query_pool = query_pool(settings, dataset)
     app.state.negotiator = negotiation.Negotiator()
     app.state.cache = sparql.AnswerCache(settings.cache_entries, settings.cache_bytes)
     app.state.cache_control = settings.cache_control
@@ -71,10 +74,31 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     return app
 
 
+def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
+    """Worker processes for clients' queries, where the store can be copied into them: in memory
+    (each loads the sources) and on disk when nothing writes to it (each opens it read-only).
+    Elsewhere queries run in the server's threads: on an engine, which bounds its own queries,
+    and on a disk store open for updates, which no other process may open meanwhile."""
+    if settings.query_processes <= 0 or isinstance(dataset.store, RemoteStore):
+        return None
+    spec: dict = {"memory_bytes": settings.query_memory_bytes}
+    if dataset.config.kind == "memory":
+        spec.update(kind="memory", sources=list(dataset.sources))
+    elif dataset.config.kind == "oxigraph" and not settings.update_token:
+        spec.update(kind="disk", path=str(Path(dataset.config.location).resolve()))
+    else:
+        return None
+    return QueryPool(spec, settings.query_processes)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the query threads when the server stops."""
+    """Start the query workers with the server, and stop them and the query threads with it."""
+    if app.state.query_pool is not None:
+        app.state.query_pool.warm()
     yield
+    if app.state.query_pool is not None:
+        app.state.query_pool.stop()
     app.state.threads.shutdown()
     await app.state.proxy_client.aclose()
     store = app.state.dataset.store

@@ -39,7 +39,7 @@ class Metrics:
         if status in (503, 504):
             self.timeouts += 1
 
-    def render(self, cache_hits: int, cache_misses: int) -> str:
+    def render(self, cache_hits: int, cache_misses: int, workers_replaced: int = 0) -> str:
         """The Prometheus text exposition format, version 0.0.4."""
         lines = [
             "# HELP dakg_requests_total HTTP requests answered, by route and status.",
@@ -76,6 +76,10 @@ class Metrics:
             "# HELP dakg_cache_misses_total SPARQL answers that had to be computed.",
             "# TYPE dakg_cache_misses_total counter",
             f"dakg_cache_misses_total {cache_misses}",
+            "# HELP dakg_query_workers_replaced_total Query worker processes killed and replaced: "
+            "a query stopped at its time limit, or a worker that stopped.",
+            "# TYPE dakg_query_workers_replaced_total counter",
+            f"dakg_query_workers_replaced_total {workers_replaced}",
         ]
         return "\n".join(lines) + "\n"
 
@@ -157,5 +161,6 @@ async def metrics_endpoint(request: Request) -> Response:
     """/metrics in the Prometheus text format."""
     state = request.app.state
     cache = state.cache
-    body = state.metrics.render(cache.hits, cache.misses)
+    pool = state.query_pool
+    body = state.metrics.render(cache.hits, cache.misses, pool.restarts if pool else 0)
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")

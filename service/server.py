@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import importlib.util
-import logging
+import logging.config
+import os
 import sys
 
 from .settings import Settings
@@ -26,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="memory (default), oxigraph:PATH or sparql:QUERY_URL (or DAKG_STORE)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="HTTP worker processes, each with its own copy of the store (default 1, or DAKG_WORKERS)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
 
@@ -38,8 +46,38 @@ def http_protocol() -> str:
     return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
+def log_config(level: str, access_log: bool) -> dict:
+    """Logging for every server process: messages on standard error and, when the access log is
+    on, one JSON object a line on standard output for log shippers (service/observability.py)."""
+    import uvicorn.config
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["dakg"] = {"format": "%(levelname)s: %(name)s: %(message)s"}
+    config["formatters"]["json-lines"] = {"format": "%(message)s"}
+    config["handlers"]["dakg"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "dakg",
+        "stream": "ext://sys.stderr",
+    }
+    config["handlers"]["json-lines"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "json-lines",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["dakg"] = {"handlers": ["dakg"], "level": level.upper(), "propagate": False}
+    config["loggers"]["dakg.access"] = {
+        "handlers": ["json-lines"] if access_log else [],
+        "level": "INFO" if access_log else "WARNING",
+        "propagate": False,
+    }
+    return config
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Load the graph (a graph that fails to load stops here, before the port opens), then serve."""
+    """Load the graph (a graph that fails to load stops here, before the port opens), then serve.
+
+    With several workers each process builds its own app from the environment (the settings
+    given on the command line are passed on through it) behind one listening socket."""
     import uvicorn
 
     from .app import create_app
@@ -50,27 +88,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port if args.port is not None else settings.port,
         store=args.store or settings.store,
         access_log=settings.access_log if args.access_log is None else args.access_log,
+        workers=args.workers if args.workers is not None else settings.workers,
     )
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
-    if settings.access_log:
-        # One JSON object a line on standard output, for log shippers (service/observability.py).
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access = logging.getLogger("dakg.access")
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
-        access.propagate = False
+    logging_config = log_config(args.log_level, settings.access_log)
+    logging.config.dictConfig(logging_config)
     app = create_app(settings)
     dataset = app.state.dataset
+    workers = max(1, settings.workers)
     print(
         f"dakg: {dataset.triples} quads in {len(dataset.sources)} graphs (version {dataset.version}) "
-        f"on {dataset.config.describe()}; "
+        f"on {dataset.config.describe()}"
+        f"{f', {workers} workers' if workers > 1 else ''}; "
         f"SPARQL endpoint at http://{settings.host}:{settings.port}/sparql",
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(
-        app,
+    options: dict = dict(
         host=settings.host,
         port=settings.port,
         loop=event_loop(),
@@ -78,8 +111,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         lifespan="on",
         access_log=False,  # the JSON access log of service/observability.py replaces uvicorn's
         log_level=args.log_level,
+        log_config=logging_config,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    if workers > 1:
+        del app  # each worker loads its own; this one only proved the graph loads
+        os.environ.update(
+            DAKG_STORE=settings.store,
+            DAKG_ACCESS_LOG="1" if settings.access_log else "0",
+            DAKG_ROOT=str(settings.root),
+        )
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+        return 0
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     server.run()
     return 0 if server.started else 1

@@ -22,6 +22,16 @@ def default_threads() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def default_query_processes() -> int:
+    """Query worker processes: one per core, so that one long query leaves the others free."""
+    return max(2, os.cpu_count() or 1)
+
+
+def env_list(value: str | None) -> tuple[str, ...]:
+    """A list setting: items separated by spaces or commas."""
+    return tuple(item for item in (value or "").replace(",", " ").split() if item)
+
+
 def env_bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -46,6 +56,19 @@ class Settings:
     cache_max_age: int = 300
     query_threads: int = field(default_factory=default_threads)
     max_request_bytes: int = 1024 * 1024
+    # Client queries run in this many worker processes (0: in the server's own threads, where a
+    # query past the time limit is answered 503 but runs on to its end).
+    query_processes: int = field(default_factory=default_query_processes)
+    # A worker's address-space cap in bytes (0: none); a query that needs more is stopped.
+    query_memory_bytes: int = 0
+    # The largest answer /sparql returns (rows: solutions or triples), and the longest query.
+    max_result_rows: int = 100_000
+    max_result_bytes: int = 64 * 1024 * 1024
+    max_query_chars: int = 100_000
+    # Endpoints SERVICE and LOAD may fetch from (none: the endpoint fetches nothing).
+    federation_allow: tuple[str, ...] = ()
+    # HTTP worker processes of `dakg serve` (each with its own store and query workers).
+    workers: int = 1
     access_log: bool = False
 
     @classmethod
@@ -65,6 +88,13 @@ class Settings:
             "cache_max_age": int(env.get("DAKG_CACHE_MAX_AGE", "300")),
             "query_threads": int(env.get("DAKG_QUERY_THREADS") or default_threads()),
             "max_request_bytes": int(env.get("DAKG_MAX_REQUEST_BYTES", str(1024 * 1024))),
+            "query_processes": int(env.get("DAKG_QUERY_PROCESSES") or default_query_processes()),
+            "query_memory_bytes": int(env.get("DAKG_QUERY_MEMORY_BYTES", "0")),
+            "max_result_rows": int(env.get("DAKG_MAX_RESULT_ROWS", "100000")),
+            "max_result_bytes": int(env.get("DAKG_MAX_RESULT_BYTES", str(64 * 1024 * 1024))),
+            "max_query_chars": int(env.get("DAKG_MAX_QUERY_CHARS", "100000")),
+            "federation_allow": env_list(env.get("DAKG_FEDERATION_ALLOW")),
+            "workers": int(env.get("DAKG_WORKERS", "1")),
             "access_log": env_bool(env.get("DAKG_ACCESS_LOG"), False),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

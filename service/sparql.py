@@ -17,6 +17,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from . import federation, void
 from . import negotiation as neg
-from . import void
 from .backends import (
     RemoteStore,
     StoreError,
@@ -42,6 +43,8 @@ from .backends import (
 )
 from .bindings import binding_points
 from .namespaces import canonical_prefixes
+from .querypool import QueryPool, WorkerLost, WorkerTimeout
+from .queryworker import FORMATS, Limits, ResultTooLarge, Unacceptable, evaluate
 from .savedqueries import ParameterError, QueryFileError, SavedQuery, parse_query_file
 from .settings import Settings
 
@@ -288,18 +291,34 @@ def pick_format(form: str, asked: tuple[str, ...], accept: str | None) -> neg.Fo
 
 
 def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any]:
-    """pyoxigraph's dataset arguments: the protocol's graphs, else the query's FROM, else the union."""
+    """The query's dataset: the protocol's graphs, else the query's FROM, else the union (in the
+    plain form the query workers take: graph IRIs as strings, checked here)."""
     if req.default_graphs is not None:
-        try:
-            return {
-                "default_graph": [ox.NamedNode(g) for g in req.default_graphs],
-                "named_graphs": [ox.NamedNode(g) for g in req.named_graphs or ()],
-            }
-        except ValueError as error:
-            raise ProtocolError(400, f"Invalid graph IRI: {error}") from None
+        for graph in (*req.default_graphs, *(req.named_graphs or ())):
+            try:
+                ox.NamedNode(graph)
+            except ValueError as error:
+                raise ProtocolError(400, f"Invalid graph IRI: {error}") from None
+        return {
+            "default_graph": list(req.default_graphs),
+            "named_graphs": list(req.named_graphs or ()),
+        }
     if shape.names_dataset:
         return {}
     return {"use_default_graph_as_union": True}
+
+
+def offered(choose: Callable[[str], neg.Format], kind: str) -> str | None:
+    """The name of the format the client gets for an answer of this kind (None: none is
+    acceptable, which is an error only if the answer turns out to be of this kind)."""
+    try:
+        return choose(kind).name
+    except neg.NotAcceptable:
+        return None
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes)
 
 
 def run_query(
@@ -307,16 +326,71 @@ def run_query(
     req: QueryRequest,
     shape: neg.QueryShape,
     choose: Callable[[str], neg.Format],
+    caps: Limits,
 ) -> tuple[neg.Format, Answer]:
-    """Evaluate and serialise a query (blocking: runs in the thread pool)."""
-    result = store.query(req.query, **dataset_arguments(req, shape))
-    if isinstance(result, ox.QueryTriples):
-        fmt = choose(neg.GRAPH)
-        body = result.serialize(format=fmt.rdf)
-    else:
-        fmt = choose(neg.RESULTS)
-        body = result.serialize(format=fmt.results)
-    return fmt, Answer(fmt.content_type, body)
+    """Evaluate and serialise a query in this process (blocking: runs in a query thread)."""
+    dataset = dataset_arguments(req, shape)
+    try:
+        found = evaluate(
+            store,
+            req.query,
+            dataset,
+            offered(choose, neg.RESULTS),
+            offered(choose, neg.GRAPH),
+            caps,
+        )
+    except Unacceptable as error:
+        choose(error.kind)  # raises NotAcceptable with the offers for this kind
+        raise
+    except ResultTooLarge as error:
+        raise ProtocolError(422, str(error)) from None
+    fmt = FORMATS[found.format]
+    return fmt, Answer(fmt.content_type, found.body)
+
+
+def run_in_worker(
+    pool: QueryPool,
+    req: QueryRequest,
+    shape: neg.QueryShape,
+    choose: Callable[[str], neg.Format],
+    caps: Limits,
+    timeout: float | None,
+    deadline: float | None,
+) -> tuple[neg.Format, Answer]:
+    """Evaluate and serialise a query in a worker process, killed if it runs past the deadline."""
+    message = (
+        "query",
+        req.query,
+        dataset_arguments(req, shape),
+        offered(choose, neg.RESULTS),
+        offered(choose, neg.GRAPH),
+        caps,
+    )
+    try:
+        reply = pool.run(message, deadline)
+    except WorkerTimeout:
+        raise QueryTimeout(timeout) from None
+    except WorkerLost:
+        raise ProtocolError(
+            503,
+            "The query stopped its worker process (it may have needed more memory than this "
+            "endpoint allows); the endpoint goes on answering",
+        ) from None
+    if reply[0] == "answer":
+        fmt = FORMATS[reply[2]]
+        return fmt, Answer(fmt.content_type, reply[3])
+    if reply[0] == "unacceptable":
+        choose(reply[1])  # raises NotAcceptable with the offers for this kind
+    if reply[0] == "too-large":
+        raise ProtocolError(422, reply[1])
+    kind, text = reply[1], reply[2]
+    if kind == "syntax":
+        raise SyntaxError(text)
+    if kind == "value":
+        raise ValueError(text)
+    if kind == "internal":
+        raise RuntimeError(f"query worker: {text}")
+    raise OSError(text)
 
 
 class QueryTimeout(Exception):
@@ -406,14 +480,20 @@ def answer_headers(request: Request, etag: str) -> dict[str, str]:
     return {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
 
 
-def refuse_network(text: str) -> None:
-    """Federation and loading from the network are off: the endpoint never fetches an address a
-    client names (SERVICE in a query, LOAD in an update)."""
-    found = neg.network_keywords(text)
-    if found:
-        words = " and ".join(sorted(found))
+def refuse_network(request: Request, text: str) -> None:
+    """Federation and loading from the network are off unless an allow-list names endpoints: the
+    endpoint never fetches an address a client names (SERVICE in a query, LOAD in an update)."""
+    try:
+        federation.check(text, request.app.state.settings.federation_allow)
+    except federation.NetworkRefused as error:
+        raise ProtocolError(403, str(error)) from None
+
+
+def check_length(request: Request, text: str, what: str) -> None:
+    cap = request.app.state.settings.max_query_chars
+    if cap and len(text) > cap:
         raise ProtocolError(
-            403, f"{words} is not allowed on this endpoint: it fetches nothing from the network."
+            413, f"The {what} is {len(text)} characters long; this endpoint takes at most {cap}"
         )
 
 
@@ -422,7 +502,8 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     state = request.app.state
     dataset = state.dataset
     accept = request.headers.get("accept")
-    refuse_network(req.query)
+    check_length(request, req.query, "query")
+    refuse_network(request, req.query)
     shape = neg.query_shape(req.query)
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
@@ -448,9 +529,13 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         return pick_format(form, req.formats, accept)
 
     timeout = state.settings.query_timeout
-    fmt, answer = await in_thread(
-        request, run_query, dataset.store, req, shape, choose, timeout=timeout
-    )
+    caps = limits(state.settings)
+    if state.query_pool is not None:
+        deadline = time.monotonic() + timeout if timeout else None
+        work = (run_in_worker, state.query_pool, req, shape, choose, caps, timeout, deadline)
+    else:
+        work = (run_query, dataset.store, req, shape, choose, caps)
+    fmt, answer = await in_thread(request, *work, timeout=timeout)
     key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
     state.cache.put(key, answer)
     return send(request, answer, neg.etag_for(*key))
@@ -559,9 +644,11 @@ def apply_update(store: ox.Store, update: str) -> int:
 async def answer_update(request: Request, req: UpdateRequest) -> Response:
     """Apply an authorised update and give the dataset a new version, so no stale answer is served."""
     authorise(request)
-    refuse_network(req.update)
+    refuse_network(request, req.update)
     state = request.app.state
     triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
+    if state.query_pool is not None:
+        await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
     state.dataset = dataclasses.replace(current, version=version, triples=triples)
@@ -597,7 +684,7 @@ async def protocol(request: Request, handler: Callable[[], Any]) -> Response:
         return ProtocolError(400, str(error)).response()
     except ValueError as error:
         return ProtocolError(400, f"Bad request: {error}").response()
-    except OSError:
+    except (OSError, RuntimeError):
         # The detail (a path, an upstream answer) goes to the log, never to the client.
         log.exception("store error")
         return ProtocolError(500, "The store could not answer this request.").response()

@@ -1,0 +1,82 @@
+"""Which addresses a query or an update would fetch (SERVICE, LOAD), and the allow-list they must
+be on: with no allow-list (the default) the endpoint fetches nothing from the network.
+
+A SERVICE or LOAD is allowed only when its target is written as an IRI (`<...>`, or a prefixed
+name the query declares) that is on the list exactly; a variable target (`SERVICE ?endpoint`) or
+one that cannot be read is refused, since it could name any address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .negotiation import _NETWORK_WORD, tokens
+
+
+@dataclass(frozen=True)
+class NetworkUse:
+    """A SERVICE or LOAD and the IRI it fetches (None when it is not a plain IRI)."""
+
+    keyword: str
+    target: str | None
+
+
+class NetworkRefused(Exception):
+    """A query or update that would fetch an address not on the allow-list."""
+
+
+def network_uses(text: str) -> list[NetworkUse]:
+    """Every SERVICE and LOAD outside strings, IRIs and comments, with its target."""
+    stream = list(tokens(text))
+    prefixes: dict[str, str] = {}
+    uses = []
+    for index, token in enumerate(stream):
+        if token.kind != "word":
+            continue
+        if token.text.upper() == "PREFIX" and index + 2 < len(stream):
+            name, iri = stream[index + 1], stream[index + 2]
+            if iri.kind == "iri":
+                prefixes[name.text] = iri.text[1:-1]
+        for match in _NETWORK_WORD.finditer(token.text):
+            rest = token.text[match.end() :]
+            following = [t.text for t in stream[index + 1 : index + 4]]
+            words = ([rest] if rest else []) + following
+            uses.append(NetworkUse(match.group(1).upper(), target_of(words, prefixes)))
+    return uses
+
+
+def target_of(words: list[str], prefixes: dict[str, str]) -> str | None:
+    """The IRI a SERVICE or LOAD names, from the words after the keyword (SILENT skipped)."""
+    if words and words[0].upper() == "SILENT":
+        words = words[1:]
+    if not words:
+        return None
+    word = words[0]
+    if word.startswith("<") and word.endswith(">"):
+        return word[1:-1]
+    prefix, colon, local = word.partition(":")
+    if colon and not word.startswith(("?", "$")) and f"{prefix}:" in prefixes:
+        return prefixes[f"{prefix}:"] + local
+    return None
+
+
+def check(text: str, allowed: Iterable[str]) -> None:
+    """Refuse (NetworkRefused) a SERVICE or LOAD whose target is not on the allow-list."""
+    allow = set(allowed)
+    for use in network_uses(text):
+        if use.target is not None and use.target in allow:
+            continue
+        if not allow:
+            raise NetworkRefused(
+                f"{use.keyword} is not allowed on this endpoint: it fetches nothing from the network."
+            )
+        if use.target is None:
+            raise NetworkRefused(
+                f"{use.keyword} is allowed only to a named endpoint of the allow-list, "
+                "not to a variable or an address this endpoint cannot read."
+            )
+        raise NetworkRefused(
+            f"{use.keyword} <{use.target}> is not allowed: the endpoint fetches only from the "
+            "addresses on its allow-list."
+        )

@@ -1,0 +1,237 @@
+"""Evaluating a client's query within the endpoint's result caps, and the query worker process.
+
+`evaluate` runs one query on a pyoxigraph store and serialises its answer, refusing one with more
+rows or bytes than the caps allow. The endpoint runs it in worker processes (service/querypool.py):
+pyoxigraph cannot interrupt a running query, but a process can be killed, and killing it frees
+everything the query held. A worker is `python -m service.queryworker FD`: it reads what to load
+from the socket FD, loads it, says it is ready, then answers one request at a time until the
+socket closes.
+
+The messages are plain tuples (pickled over a socket pair with the parent, nobody else):
+
+- in: ("query", text, dataset, results_format, graph_format, limits), and ("reload", path) to
+  take the store's contents anew from an N-Quads snapshot;
+- out: ("ready", quads), ("answer", kind, format, body), ("unacceptable", kind),
+  ("too-large", message) and ("error", kind, message).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import negotiation as neg
+from .store import load_sources
+
+# The answer kinds, and the format each is serialised in to count its rows: one row a line.
+RESULTS, GRAPH = neg.RESULTS, neg.GRAPH
+FORMATS = {f.name: f for f in (*neg.RESULT_FORMATS, *neg.GRAPH_FORMATS)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most rows (solutions or triples) and bytes an answer may have; 0 for no cap."""
+
+    rows: int = 0
+    bytes: int = 0
+
+
+class ResultTooLarge(Exception):
+    """An answer past a result cap: the message says which cap and how to stay within it."""
+
+
+class Unacceptable(Exception):
+    """The query's answer is of a kind (results or graph) the client accepts no format for."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An evaluated query: its kind, the format's name and the serialised bytes."""
+
+    kind: str
+    format: str
+    body: bytes
+
+
+class CappedBuffer:
+    """A write target that refuses to grow past its cap (pyoxigraph serialises into it)."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.cap and self.size > self.cap:
+            raise ResultTooLarge(
+                f"The answer is larger than {self.cap} bytes, the most this endpoint returns: "
+                "narrow the query or page through it with LIMIT and OFFSET "
+                "(the whole graph is at /download/)"
+            )
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def capped(serialize: Any, fmt: Any, cap: int) -> bytes:
+    buffer = CappedBuffer(cap)
+    serialize(buffer, fmt)
+    return buffer.getvalue()
+
+
+class LineCounter:
+    """A write target that counts rows, one a line after `header` lines, and refuses to count
+    past its cap."""
+
+    def __init__(self, cap: int, header: int, what: str):
+        self.cap = cap
+        self.what = what
+        self.lines = -header
+
+    def write(self, data: bytes) -> int:
+        self.lines += bytes(data).count(b"\n")
+        if self.lines > self.cap:
+            raise too_many(self.cap, self.what)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def too_many(cap: int, what: str) -> ResultTooLarge:
+    return ResultTooLarge(
+        f"The answer has more than {cap} {what}, the most this endpoint returns: "
+        "narrow the query or page through it with LIMIT and OFFSET "
+        "(the whole graph is at /download/)"
+    )
+
+
+def dataset_arguments(dataset: dict[str, Any]) -> dict[str, Any]:
+    """pyoxigraph's dataset arguments from their plain form (graph IRIs as strings)."""
+    if "default_graph" in dataset:
+        return {
+            "default_graph": [ox.NamedNode(g) for g in dataset["default_graph"]],
+            "named_graphs": [ox.NamedNode(g) for g in dataset.get("named_graphs", ())],
+        }
+    return dict(dataset)
+
+
+def evaluate(
+    store: ox.Store,
+    query: str,
+    dataset: dict[str, Any],
+    results_format: str | None,
+    graph_format: str | None,
+    limits: Limits,
+) -> Answer:
+    """Run a query and serialise its answer in the format named for its kind (None: the client
+    accepts none: Unacceptable), within the byte cap. Every format takes at least a byte a row,
+    so only an answer longer than the row cap in bytes can hold too many rows: that one is run
+    again and its rows counted, one a line (TSV, N-Triples), up to the cap."""
+    arguments = dataset_arguments(dataset)
+    result = store.query(query, **arguments)
+    if isinstance(result, ox.QueryBoolean):
+        kind, name, line_format, what = RESULTS, results_format, None, ""
+    elif isinstance(result, ox.QueryTriples):
+        kind, name, line_format, what = GRAPH, graph_format, ox.RdfFormat.N_TRIPLES, "triples"
+    else:
+        kind, name, line_format, what = RESULTS, results_format, ox.QueryResultsFormat.TSV, "rows"
+    if name is None:
+        raise Unacceptable(kind)
+    fmt = FORMATS[name]
+    body = capped(result.serialize, fmt.rdf if kind == GRAPH else fmt.results, limits.bytes)
+    if line_format is not None and limits.rows and len(body) > limits.rows:
+        counter = LineCounter(limits.rows, 1 if kind == RESULTS else 0, what)
+        store.query(query, **arguments).serialize(counter, line_format)
+    return Answer(kind, fmt.name, body)
+
+
+# ---- the worker process ---------------------------------------------------------------------
+
+
+def open_store(spec: dict[str, Any]) -> ox.Store:
+    """The worker's store: the on-disk store opened read-only, or in memory the latest snapshot
+    (written after an update), else the sources."""
+    if spec["kind"] == "disk":
+        return ox.Store.read_only(spec["path"])
+    if spec.get("snapshot"):
+        return load_snapshot(spec["snapshot"])
+    return load_sources(list(spec["sources"]))
+
+
+def load_snapshot(path: str) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def answer(store: ox.Store, message: tuple) -> tuple:
+    """One request's reply; errors are replies too (the parent maps them to HTTP statuses)."""
+    try:
+        _, text, dataset, results_format, graph_format, limits = message
+        found = evaluate(store, text, dataset, results_format, graph_format, limits)
+        return ("answer", found.kind, found.format, found.body)
+    except Unacceptable as error:
+        return ("unacceptable", error.kind)
+    except ResultTooLarge as error:
+        return ("too-large", str(error))
+    except SyntaxError as error:
+        return ("error", "syntax", str(error))
+    except ValueError as error:
+        return ("error", "value", str(error))
+    except OSError as error:
+        return ("error", "os", str(error))
+    except Exception as error:  # a fault of the service, not of the query: logged by the parent
+        return ("error", "internal", f"{type(error).__name__}: {error}")
+
+
+def serve(connection: Connection) -> None:
+    spec = connection.recv()
+    if spec.get("memory_bytes"):
+        limit = int(spec["memory_bytes"])
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    store = open_store(spec)
+    connection.send(("ready", len(store)))
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):  # the service has gone: so does its worker
+            return
+        if message[0] == "reload":
+            del store  # the old copy goes before the new one is read
+            store = load_snapshot(message[1])
+            connection.send(("ready", len(store)))
+            continue
+        connection.send(answer(store, message))
+
+
+def main(argv: list[str]) -> int:
+    connection = Connection(int(argv[1]))
+    try:
+        serve(connection)
+    except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
+        return 0
+    finally:
+        connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main(sys.argv))

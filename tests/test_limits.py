@@ -1,0 +1,327 @@
+"""The endpoint bounds what one client can take: a time limit that stops the query (its worker
+process is killed, others go on answering), caps on rows, bytes and query length, a memory cap
+per worker, and federation only to allow-listed endpoints."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from server_fixture import live_server_fixture
+
+from service.app import create_app
+from service.dataset import Dataset
+from service.federation import NetworkRefused, check, network_uses
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TIME_LIMIT = 2.0
+limited_server = live_server_fixture(
+    {
+        "DAKG_QUERY_TIMEOUT": str(TIME_LIMIT),
+        "DAKG_MAX_RESULT_ROWS": "500",
+        "DAKG_MAX_RESULT_BYTES": "50000",
+        "DAKG_MAX_QUERY_CHARS": "5000",
+    }
+)
+# Every triple three times over: far past any time limit, and no answer before it ends.
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LOOKUP = "SELECT ?label WHERE { <https://w3id.org/dakg/id/initiative/mynumber-card> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+
+
+def worker_pids(server_pid: int) -> set[int]:
+    """The server's child processes: its query workers."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{server_pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children.update(int(pid) for pid in text)
+    return children
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def replaced_total(client: httpx.Client) -> int:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("dakg_query_workers_replaced_total "):
+            return int(line.split()[1])
+    raise AssertionError("/metrics has no dakg_query_workers_replaced_total")
+
+
+@pytest.fixture(scope="module")
+def client(limited_server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=limited_server.base, timeout=30.0) as http:
+        yield http
+
+
+def test_a_pathological_query_is_stopped_while_another_client_is_answered(
+    limited_server, client
+) -> None:
+    assert client.get("/sparql", params={"query": LOOKUP}).status_code == 200  # workers are up
+    before = worker_pids(limited_server.process.pid)
+    replaced = replaced_total(client)
+    assert len(before) >= 2
+    outcome: dict = {}
+
+    def pathological() -> None:
+        started = time.monotonic()
+        with httpx.Client(base_url=limited_server.base, timeout=30.0) as other:
+            response = other.get("/sparql", params={"query": CROSS_PRODUCT})
+        outcome.update(status=response.status_code, text=response.text)
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=pathological)
+    thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    # A query text of its own, so that no cached answer stands in for running it.
+    lookup = client.get("/sparql", params={"query": LOOKUP + "\n# while the other runs"})
+    lookup_seconds = time.monotonic() - started
+    still_running = thread.is_alive()
+    thread.join(timeout=TIME_LIMIT + 10)
+
+    assert lookup.status_code == 200 and "マイナンバーカード" in lookup.text
+    assert still_running, "the lookup was answered only after the pathological query ended"
+    assert lookup_seconds < TIME_LIMIT
+    assert outcome["status"] == 503
+    assert f"{TIME_LIMIT:g} s" in outcome["text"]
+    assert TIME_LIMIT <= outcome["seconds"] <= TIME_LIMIT + 1.0
+    # The stopped query's process is gone (with all it held) within the limit and a second,
+    # and a new worker took its place.
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and not before - worker_pids(limited_server.process.pid):
+        time.sleep(0.02)
+    after = worker_pids(limited_server.process.pid)
+    gone = before - after
+    assert len(gone) == 1 and not any(alive(pid) for pid in gone)
+    assert len(after) == len(before)
+    assert replaced_total(client) == replaced + 1
+    assert client.get("/sparql", params={"query": LOOKUP + "\n# after"}).status_code == 200
+
+
+def test_too_many_rows_is_refused_with_the_cap(client) -> None:
+    over = client.get(
+        "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 501", "format": "csv"}
+    )
+    assert over.status_code == 422
+    assert "more than 500 rows" in over.text and "LIMIT" in over.text
+    within = client.get(
+        "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 500", "format": "csv"}
+    )
+    assert within.status_code == 200
+    assert within.text.count("\r\n") == 501  # the header and 500 rows
+
+
+def test_too_many_triples_is_refused_with_the_cap(client) -> None:
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT {}"
+    over = client.get("/sparql", params={"query": query.replace("{}", "501")})
+    assert over.status_code == 422 and "more than 500 triples" in over.text
+    within = client.get(
+        "/sparql",
+        params={"query": query.replace("{}", "100")},
+        headers={"accept": "application/n-triples"},
+    )
+    assert within.status_code == 200 and within.text.count("\n") == 100
+
+
+def test_too_many_bytes_is_refused_with_the_cap(client) -> None:
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 400"
+    over = client.get("/sparql", params={"query": query, "format": "xml"})
+    assert over.status_code == 422 and "larger than 50000 bytes" in over.text
+    small = client.get("/sparql", params={"query": query.replace("400", "20"), "format": "xml"})
+    assert small.status_code == 200 and small.text.count("<result>") == 20
+
+
+def test_a_query_past_the_length_cap_is_413(client) -> None:
+    long_query = "# " + "x" * 5000 + "\nASK { ?s ?p ?o }"
+    for response in (
+        client.get("/sparql", params={"query": long_query}),
+        client.post("/sparql", data={"query": long_query}),
+        client.post(
+            "/sparql",
+            content=long_query.encode(),
+            headers={"content-type": "application/sparql-query"},
+        ),
+    ):
+        assert response.status_code == 413
+        assert f"{len(long_query)} characters" in response.text and "5000" in response.text
+    assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_a_query_that_needs_more_memory_than_a_worker_may_have_is_stopped(dataset) -> None:
+    settings = Settings.from_env(query_memory_bytes=768 * 1024 * 1024, query_timeout=60)
+    app = create_app(settings, dataset)
+    hungry = CROSS_PRODUCT.replace("SELECT (COUNT(*) AS ?n)", "SELECT *") + " ORDER BY ?a ?d ?g"
+    with TestClient(app) as local:
+        answer = local.get("/sparql", params={"query": hungry + " LIMIT 1"})
+        assert answer.status_code == 503
+        assert "worker process" in answer.text and "memory" in answer.text
+        assert "Traceback" not in answer.text
+        assert local.get("/sparql", params={"query": LOOKUP}).status_code == 200
+        assert app.state.query_pool.restarts == 1
+
+
+# ---- federation to allow-listed endpoints only ---------------------------------------------
+
+
+class Recorder:
+    """A loopback HTTP server that records each request and answers like a SPARQL endpoint."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                seen.append(self.path)
+                if self.path.endswith(".ttl"):
+                    body = b"<http://example.org/s> <http://example.org/p> 'loaded' .\n"
+                    kind = "text/turtle"
+                else:
+                    body = json.dumps(
+                        {
+                            "head": {"vars": ["x"]},
+                            "results": {
+                                "bindings": [{"x": {"type": "literal", "value": "from afar"}}]
+                            },
+                        }
+                    ).encode()
+                    kind = "application/sparql-results+json"
+                self.send_response(200)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.do_GET()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorders() -> Iterator[tuple[Recorder, Recorder]]:
+    allowed, other = Recorder(), Recorder()
+    yield allowed, other
+    allowed.close()
+    other.close()
+
+
+def test_service_reaches_an_allow_listed_endpoint_and_no_other(dataset, recorders) -> None:
+    allowed, other = recorders
+    settings = Settings.from_env(federation_allow=(allowed.url,))
+    with TestClient(create_app(settings, dataset)) as local:
+        reached = local.get(
+            "/sparql",
+            params={"query": f"SELECT ?x WHERE {{ SERVICE <{allowed.url}> {{ ?x ?y ?z }} }}"},
+        )
+        assert reached.status_code == 200, reached.text
+        assert "from afar" in reached.text
+        assert len(allowed.seen) == 1
+        prefixed = local.get(
+            "/sparql",
+            params={
+                "query": f"PREFIX far: <{allowed.url[:-6]}> "
+                "SELECT ?x WHERE { SERVICE far:sparql { ?x ?y ?z } }"
+            },
+        )
+        assert prefixed.status_code == 200 and "from afar" in prefixed.text
+        for query in (
+            f"SELECT * WHERE {{ SERVICE <{other.url}> {{ ?x ?y ?z }} }}",
+            f"SELECT * WHERE {{ SERVICE SILENT <{other.url}> {{ ?x ?y ?z }} }}",
+            f"SELECT * WHERE {{ VALUES ?e {{ <{other.url}> }} SERVICE ?e {{ ?x ?y ?z }} }}",
+            f"SELECT * WHERE {{ ?s ?p ?o .SERVICE<{other.url}>{{ ?x ?y ?z }} }}",
+        ):
+            refused = local.get("/sparql", params={"query": query})
+            assert refused.status_code == 403, query
+            assert "allow" in refused.text
+    assert other.seen == []
+
+
+def test_load_reaches_an_allow_listed_address_only(dataset, recorders) -> None:
+    allowed, other = recorders
+    source = allowed.url.replace("/sparql", "/data.ttl")
+    settings = Settings.from_env(federation_allow=(source,), update_token="secret-token")
+    token = {"authorization": "Bearer secret-token"}
+    with TestClient(create_app(settings, Dataset.load(ROOT))) as local:  # its own: updated
+        loaded = local.post(
+            "/sparql",
+            data={"update": f"LOAD <{source}> INTO GRAPH <http://example.org/g>"},
+            headers=token,
+        )
+        assert loaded.status_code == 204, loaded.text
+        found = local.get(
+            "/sparql",
+            params={"query": "SELECT ?o WHERE { GRAPH <http://example.org/g> { ?s ?p ?o } }"},
+        )
+        assert "loaded" in found.text
+        refused = local.post(
+            "/sparql",
+            data={"update": f"LOAD <{other.url.replace('/sparql', '/data.ttl')}>"},
+            headers=token,
+        )
+        assert refused.status_code == 403
+    assert allowed.seen == ["/data.ttl"] and other.seen == []
+
+
+def test_network_uses_name_their_targets() -> None:
+    uses = network_uses(
+        "PREFIX e: <http://example.org/> SELECT * { SERVICE e:one { ?a ?b ?c } "
+        "SERVICE SILENT <http://example.org/two> { ?a ?b ?c } SERVICE ?x { ?a ?b ?c } "
+        "?s ?p ?o.SERVICE?y{} }"
+    )
+    assert [(u.keyword, u.target) for u in uses] == [
+        ("SERVICE", "http://example.org/one"),
+        ("SERVICE", "http://example.org/two"),
+        ("SERVICE", None),
+        ("SERVICE", None),
+    ]
+    check("SELECT * { ?s ?p 'SERVICE <http://x/>' }", ())
+    with pytest.raises(NetworkRefused, match="nothing from the network"):
+        check("LOAD <http://example.org/x>", ())
+    with pytest.raises(NetworkRefused, match="allow-list"):
+        check("LOAD <http://example.org/x>", ("http://example.org/y",))
+
+
+def test_every_worker_answers_from_the_same_updated_store() -> None:
+    """An update's result reaches every query worker as it is, not run again in each (which would
+    mint a different UUID in each copy)."""
+    settings = Settings.from_env(update_token="secret-token", query_processes=2)
+    app = create_app(settings, Dataset.load(ROOT))
+    token = {"authorization": "Bearer secret-token"}
+    update = "INSERT { <http://example.org/s> <http://example.org/id> ?u } WHERE { BIND(STRUUID() AS ?u) }"
+    with TestClient(app) as local:
+        assert local.post("/sparql", data={"update": update}, headers=token).status_code == 204
+        seen = set()
+        for n in range(6):  # distinct texts: no cached answer, and both workers asked in turn
+            answer = local.get(
+                "/sparql",
+                params={"query": f"SELECT ?u WHERE {{ <http://example.org/s> ?p ?u }} # {n}"},
+            )
+            (row,) = answer.json()["results"]["bindings"]
+            seen.add(row["u"]["value"])
+        assert len(seen) == 1
+        assert all(worker.generation == 1 for worker in app.state.query_pool._workers)
