@@ -1,8 +1,9 @@
 """The SPARQL 1.1 Protocol at /sparql: queries, updates, the service description and the query page.
 
-Answers are pyoxigraph's own serialised bytes. Queries run in the app's thread pool (pyoxigraph
-releases the GIL while it evaluates), and answers are kept in an LRU cache keyed by the dataset
-version, so that a repeated query costs a dictionary look-up and a conditional GET costs nothing.
+Answers are pyoxigraph's own serialised bytes. Clients' queries run in the query worker processes
+(service/querypool.py), so that one past the time limit is killed, and answers are kept in an LRU
+cache keyed by the dataset version, so that a repeated query costs a dictionary look-up and a
+conditional GET costs nothing.
 """
 
 from __future__ import annotations
