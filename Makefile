@@ -26,9 +26,18 @@ fmt: $(STAMP)
 	$(BIN)/ruff format service tests $(wildcard bench)
 	$(BIN)/dakg fmt
 
+# The service's test modules (they build an app or start a server): after the whole suite in
+# memory, they run again on disk (oxigraph:PATH) and on a real `oxigraph serve`, both filled by
+# `dakg load`. Tests about one store only are deselected by their marker (see pyproject.toml).
+SERVICE_TESTS := $(addprefix tests/,test_sparql_protocol.py test_sparql_clients.py \
+	test_sparql_parity.py test_sparql_page.py test_api.py test_dereference.py test_downloads.py \
+	test_resources.py test_observability.py test_browser.py)
+
 test: $(STAMP) lint
 	$(BIN)/dakg validate
 	$(BIN)/pytest
+	DAKG_TEST_STORE=disk $(BIN)/pytest -m "not memory_only" $(SERVICE_TESTS)
+	DAKG_TEST_STORE=remote $(BIN)/pytest -m "not memory_only and not embedded_only" $(SERVICE_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -47,9 +46,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.service_queries = void.load_service_queries(settings.queries_dir / "service")
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
     app.state.query_page = sparql.QueryPage.build(settings)
-    app.state.proxy_client = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.query_timeout, connect=min(settings.query_timeout, 5.0))
-    )
+    app.state.proxy_client = sparql.EngineClient(settings.query_timeout)
     app.add_exception_handler(StoreError, store_error)
     app.add_middleware(
         CORSMiddleware,

@@ -59,6 +59,14 @@ class StoreSettingError(ValueError):
     """A store setting that names no known kind of store."""
 
 
+class EngineRefused(ValueError):
+    """The engine refused the request itself (a 4xx other than a refusal of the credentials)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     """A parsed store setting, with the engine's other URLs and credentials for `sparql:`."""
@@ -177,7 +185,10 @@ class RemoteStore:
         if refused is not None:
             raise refused
         if response.status_code >= 400:
-            raise ValueError(f"the SPARQL engine refused the request: {response.text[:500]}")
+            raise EngineRefused(
+                response.status_code,
+                f"the SPARQL engine refused the request: {response.text[:500]}",
+            )
         return response
 
     # -- pyoxigraph's Store API -----------------------------------------------------------------
@@ -210,7 +221,14 @@ class RemoteStore:
         return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
 
     def update(self, update: str) -> None:
-        self.post(self.update_url, {"update": update}, "*/*")
+        """Run an update on the engine. Its 400 says the update is malformed (the SPARQL 1.1
+        Protocol's MalformedQuery): a SyntaxError, as pyoxigraph's parser raises in process."""
+        try:
+            self.post(self.update_url, {"update": update}, "*/*")
+        except EngineRefused as error:
+            if error.status == 400:
+                raise SyntaxError(str(error)) from None
+            raise
 
     def named_graphs(self) -> Iterator[ox.NamedNode]:
         for row in self.query(service_query("graph-names")):

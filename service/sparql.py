@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.background import BackgroundTask
 
 from . import federation, void
 from . import negotiation as neg
@@ -499,7 +498,7 @@ def check_length(request: Request, text: str, what: str) -> None:
 
 
 async def answer_query(request: Request, req: QueryRequest) -> Response:
-    """Answer a query from the cache, or run it and keep its answer."""
+    """Answer a query from the cache, or run it (or pass it to the engine) and keep its answer."""
     state = request.app.state
     dataset = state.dataset
     accept = request.headers.get("accept")
@@ -509,11 +508,9 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
         return state.query_page.response(request)
-    if isinstance(dataset.store, RemoteStore):
-        return await proxy_query(request, dataset.store, req, shape)
     # The form is read from the query text, so the format (and with it the cache key and the
     # ETag) is known before the query runs; a query whose form cannot be read is run first.
-    fmt = None
+    fmt = key = None
     if shape.form:
         fmt = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept)
         key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
@@ -523,6 +520,8 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         cached = state.cache.get(key)
         if cached is not None:
             return send(request, cached, etag)
+    if isinstance(dataset.store, RemoteStore):
+        return await proxy_query(request, dataset.store, req, fmt, key)
 
     def choose(form: str) -> neg.Format:
         if fmt is not None and neg.FORMS[shape.form] == form:
@@ -542,24 +541,79 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     return send(request, answer, neg.etag_for(*key))
 
 
+class EngineClient:
+    """The HTTP client queries are passed to the engine with: one per event loop (a client is
+    bound to the loop it was first used on)."""
+
+    def __init__(self, timeout: float):
+        self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop = httpx.AsyncClient(timeout=self.timeout), loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = self._loop = None
+
+
+def from_clauses(text: str) -> tuple[list[str], list[str]]:
+    """The graphs a query's FROM and FROM NAMED clauses name (IRIs, or prefixed names resolved
+    by its PREFIX declarations)."""
+    stream = list(neg.tokens(text))
+    prefixes: dict[str, str] = {}
+    default: list[str] = []
+    named: list[str] = []
+    for index, token in enumerate(stream):
+        word = token.text.upper() if token.kind == "word" else ""
+        following = stream[index + 1 : index + 3]
+        if word == "PREFIX" and len(following) == 2 and following[1].kind == "iri":
+            prefixes[following[0].text] = following[1].text[1:-1]
+        if word != "FROM" or token.depth != 0 or not following:
+            continue
+        into, target = default, following[0]
+        if target.kind == "word" and target.text.upper() == "NAMED" and len(following) == 2:
+            into, target = named, following[1]
+        if target.kind == "iri":
+            into.append(target.text[1:-1])
+        else:
+            prefix, colon, local = target.text.partition(":")
+            if colon and f"{prefix}:" in prefixes:
+                into.append(prefixes[f"{prefix}:"] + local)
+    return default, named
+
+
 async def proxy_query(
-    request: Request, remote: RemoteStore, req: QueryRequest, shape: neg.QueryShape
+    request: Request,
+    remote: RemoteStore,
+    req: QueryRequest,
+    fmt: neg.Format | None,
+    key: tuple | None,
 ) -> Response:
-    """Pass a query to the external engine and stream its answer back.
+    """Pass a query to the external engine and stream its answer back, keeping it in the cache
+    (as the embedded store's answers are) when it is small enough.
 
     The format is negotiated here (so `format=` and a 406 work as on the embedded store) and
     asked of the engine by Accept; a query whose form cannot be read passes the client's Accept.
+    The query's own FROM and FROM NAMED are also sent as the protocol's graphs, since an engine
+    whose default graph is the union of all graphs may read FROM as that union too.
     """
     state = request.app.state
-    accept = request.headers.get("accept")
-    if shape.form:
-        ask = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept).media_type
-    else:
-        ask = accept or "*/*"
+    ask = fmt.media_type if fmt else (request.headers.get("accept") or "*/*")
+    default, named = req.default_graphs, req.named_graphs
+    if default is None:
+        found_default, found_named = from_clauses(req.query)
+        if found_default or found_named:
+            default, named = tuple(found_default), tuple(found_named)
     form: list[tuple[str, str]] = [("query", req.query)]
-    form += [("default-graph-uri", g) for g in req.default_graphs or ()]
-    form += [("named-graph-uri", g) for g in req.named_graphs or ()]
-    client: httpx.AsyncClient = state.proxy_client
+    form += [("default-graph-uri", g) for g in default or ()]
+    form += [("named-graph-uri", g) for g in named or ()]
+    client = state.proxy_client.get()
     outgoing = client.build_request(
         "POST",
         remote.query_url,
@@ -580,18 +634,38 @@ async def proxy_query(
         refused = engine_refusal(upstream.status_code, message)
         if refused is not None:
             raise refused
+        if upstream.status_code == 400:  # the protocol's MalformedQuery
+            raise ProtocolError(400, f"Parse error: {message}")
         raise ProtocolError(upstream.status_code, f"The SPARQL engine refused the query: {message}")
+    content_type = upstream.headers.get("content-type", ask)
+    if fmt is not None and content_type.split(";")[0].strip().lower() == fmt.media_type:
+        content_type = fmt.content_type
     headers = {
-        "content-type": upstream.headers.get("content-type", ask),
+        "content-type": content_type,
         "cache-control": state.cache_control,
         "vary": "Accept",
     }
-    return StreamingResponse(
-        upstream.aiter_bytes(),
-        status_code=upstream.status_code,
-        headers=headers,
-        background=BackgroundTask(upstream.aclose),
-    )
+    if key is not None:
+        headers["etag"] = neg.etag_for(*key)
+    cache: AnswerCache = state.cache
+
+    async def relay() -> AsyncIterator[bytes]:
+        kept: list[bytes] | None = [] if key is not None else None
+        size = 0
+        try:
+            async for chunk in upstream.aiter_bytes():
+                size += len(chunk)
+                if kept is not None and size <= cache.max_bytes // 8:
+                    kept.append(chunk)
+                else:
+                    kept = None
+                yield chunk
+            if kept is not None and key is not None:
+                cache.put(key, Answer(content_type, b"".join(kept)))
+        finally:
+            await upstream.aclose()
+
+    return StreamingResponse(relay(), status_code=upstream.status_code, headers=headers)
 
 
 def send(request: Request, answer: Answer, etag: str) -> Response:

@@ -4,6 +4,10 @@
 and the union of the named graphs as its default graph; `stop()` and `restart()` (same port, same
 folder) let a test take the engine away and bring it back. `dakg_load()` runs the real
 `dakg load` command. Every wait is bounded.
+
+`ServiceStores` gives the service tests their store, chosen by DAKG_TEST_STORE: `memory` (the
+default), `disk` (a temporary `oxigraph:PATH` store) or `remote` (a real `oxigraph serve` on a free
+loopback port with a temporary folder), both filled by the real `dakg load`.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from server_fixture import HOST, ROOT, free_port
+
+from service.dataset import Dataset
 
 BIN = Path(sys.executable).parent
 OXIGRAPH = BIN / "oxigraph"
@@ -120,3 +127,91 @@ def dakg_load(store: str, env: dict[str, str] | None = None, *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stderr
+
+
+# ---- the store the service tests run on --------------------------------------------------------
+
+STORE_KINDS = ("memory", "disk", "remote")
+
+
+def store_kind() -> str:
+    """The store the service tests run on: DAKG_TEST_STORE=memory (default), disk or remote."""
+    kind = os.environ.get("DAKG_TEST_STORE", "").strip().lower() or "memory"
+    if kind not in STORE_KINDS:
+        raise ValueError(f"DAKG_TEST_STORE={kind!r}: expected one of {', '.join(STORE_KINDS)}")
+    return kind
+
+
+@dataclass
+class StoreUnderTest:
+    """One store of the kind under test, holding the graph of `root` as `dakg load` puts it."""
+
+    kind: str
+    root: Path
+    setting: str = "memory"
+    engine: OxigraphServer | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points `dakg serve` at this store (nothing in memory)."""
+        if self.kind == "memory":
+            return {}
+        return {"DAKG_STORE": self.setting, **(self.engine.env if self.engine else {})}
+
+    def dataset(self, read_only: bool = True, timeout: float = 10.0) -> Dataset:
+        """The store as the service reads it: a new Dataset (its own engine client) each call."""
+        if self.kind == "memory":
+            return Dataset.load(self.root)
+        return Dataset.open(self.root, self.setting, timeout, read_only=read_only)
+
+
+class ServiceStores:
+    """The stores of one kind (DAKG_TEST_STORE) the service tests run on.
+
+    `shared` holds the project's graph, read by every read-only server and app of the session;
+    `new(root)` makes another one (for a server that takes updates, or for a graph of a test's
+    own): a temporary on-disk store or a real `oxigraph serve` on a free port, filled by the real
+    `dakg load`. `close()` stops every engine started.
+    """
+
+    def __init__(self, kind: str, folders: Callable[[str], Path], memory: Dataset | None = None):
+        self.kind = kind
+        self.folders = folders
+        self.memory = memory
+        self.engines: list[OxigraphServer] = []
+        self._shared: StoreUnderTest | None = None
+
+    @property
+    def shared(self) -> StoreUnderTest:
+        if self._shared is None:
+            self._shared = self.new()
+        return self._shared
+
+    def dataset(self) -> Dataset:
+        """The project's graph on the store under test, for an in-process app (`create_app`).
+        In memory the session's one dataset, as before; elsewhere a new Dataset each call, since
+        an app's lifespan closes its engine client."""
+        if self.kind == "memory" and self.memory is not None:
+            return self.memory
+        return self.shared.dataset()
+
+    def load(self, root: Path) -> Dataset:
+        """The graph of another project folder (ontology/, data/ttl/) on a new store of the kind."""
+        return self.new(root).dataset()
+
+    def new(self, root: Path = ROOT) -> StoreUnderTest:
+        if self.kind == "memory":
+            return StoreUnderTest("memory", root)
+        env = {"DAKG_ROOT": str(root)}
+        if self.kind == "disk":
+            store = StoreUnderTest("disk", root, f"oxigraph:{self.folders('disk') / 'store'}")
+            dakg_load(store.setting, env)
+            return store
+        engine = OxigraphServer.start(self.folders("oxigraph") / "data")
+        self.engines.append(engine)
+        dakg_load(engine.store, {**engine.env, **env})
+        return StoreUnderTest("remote", root, engine.store, engine)
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.stop()

@@ -3,7 +3,9 @@
 `live_server_fixture()` makes a session-scoped pytest fixture that starts the real command (the
 venv's `dakg serve`, through subprocess) on a free 127.0.0.1 port, waits for /health and stops it
 when the session ends. Servers are kept on the pytest config, by their environment, so every
-test module that asks for the same environment shares one server:
+test module that asks for the same environment shares one server. The server reads the store
+under test (DAKG_TEST_STORE=memory, disk or remote: see conftest's `service_store`); one that takes
+updates gets a store of its own:
 
     from server_fixture import live_server_fixture
 
@@ -134,6 +136,15 @@ def _wait_ready(server: LiveServer, timeout: float) -> tuple[bool, str]:
     return False, f"no answer from /health within {timeout:g} s:\n{server.log()}"
 
 
+def store_env(request: pytest.FixtureRequest, env: Mapping[str, str]) -> dict[str, str]:
+    """Where a server reads the graph: the store under test (conftest's `service_store`, chosen by
+    DAKG_TEST_STORE); nothing to add in memory. A server that takes updates (DAKG_UPDATE_TOKEN)
+    gets a store of its own, so its updates reach no other server."""
+    stores = request.getfixturevalue("service_store")
+    store = stores.new() if env.get("DAKG_UPDATE_TOKEN") else stores.shared
+    return store.env
+
+
 def live_server_fixture(
     env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> Callable[..., LiveServer]:
@@ -145,7 +156,7 @@ def live_server_fixture(
         servers = request.config.stash.setdefault(SERVERS, {})
         server = servers.get(key)
         if server is None or server.process.poll() is not None:
-            server = start_server(env, args)
+            server = start_server({**store_env(request, env or {}), **(env or {})}, args)
             servers[key] = server
             request.config.add_cleanup(server.stop)
         return server

@@ -36,8 +36,8 @@ INJECTIONS = [
 
 
 @pytest.fixture(scope="module")
-def client(dataset) -> TestClient:
-    return TestClient(create_app(Settings.from_env(root=ROOT), dataset))
+def client(service_store) -> TestClient:
+    return TestClient(create_app(Settings.from_env(root=ROOT), service_store.dataset()))
 
 
 def test_the_catalogue_lists_every_saved_query_with_its_parameters(client) -> None:
@@ -223,7 +223,7 @@ def test_every_route_is_documented_with_types_and_an_example(client) -> None:
     assert fy["schema"]["type"] == "integer"
 
 
-def test_a_new_query_file_becomes_a_route_without_code(tmp_path, dataset) -> None:
+def test_a_new_query_file_becomes_a_route_without_code(tmp_path, service_store) -> None:
     queries = tmp_path / "queries"
     queries.mkdir()
     (queries / "pillar-count.rq").write_text(
@@ -236,7 +236,7 @@ def test_a_new_query_file_becomes_a_route_without_code(tmp_path, dataset) -> Non
             (queries / folder.name).symlink_to(folder)
     for name in ("milestones", "indicator-observations"):
         (queries / f"{name}.rq").symlink_to(ROOT / "queries" / f"{name}.rq")
-    app = create_app(Settings.from_env(root=tmp_path), dataset)
+    app = create_app(Settings.from_env(root=tmp_path), service_store.dataset())
     client = TestClient(app)
     assert client.get("/api/pillar-count").json() == [{"pillars": 3}]
     assert "/api/pillar-count" in client.get("/openapi.json").json()["paths"]

@@ -95,8 +95,8 @@ def check_answer(triples: set[tuple], expected: set[tuple], iri: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(dataset: Dataset) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings.from_env(), dataset)) as test_client:
+def client(service_store) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings.from_env(), service_store.dataset())) as test_client:
         yield test_client
 
 

@@ -121,7 +121,9 @@ def test_32_clients_for_30_seconds_no_errors_and_steady_memory() -> None:
         server.stop()
     assert warm_problems == [] and problems == [], (warm_problems + problems)[:10]
     assert set(statuses) == {200} and sum(statuses.values()) > 1000, statuses
-    print(f"load: {dict(statuses)}; memory {after_warm_up} KiB after warm-up, {at_end} KiB at the end")
+    print(
+        f"load: {dict(statuses)}; memory {after_warm_up} KiB after warm-up, {at_end} KiB at the end"
+    )
     assert at_end <= after_warm_up * 1.10, (
         f"memory grew from {after_warm_up} KiB after warm-up to {at_end} KiB"
     )

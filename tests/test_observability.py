@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,14 +28,15 @@ def metric(text: str, name: str, **labels: str) -> float:
     return float(match.group(1))
 
 
-def test_metrics_count_requests_by_route_latency_and_cache_hits(dataset) -> None:
-    client = TestClient(create_app(Settings.from_env(root=ROOT), dataset))
-    query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
-    for _ in range(3):
-        assert client.get("/sparql", params=query).status_code == 200
-    client.get("/id/initiative/mynumber-card", follow_redirects=False)
-    client.get("/id/initiative/no-such-thing-" + "x" * 20, follow_redirects=False)
-    text = client.get("/metrics").text
+def test_metrics_count_requests_by_route_latency_and_cache_hits(service_store) -> None:
+    app = create_app(Settings.from_env(root=ROOT), service_store.dataset())
+    with TestClient(app) as client:  # the app's lifespan, as a server runs it
+        query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+        for _ in range(3):
+            assert client.get("/sparql", params=query).status_code == 200
+        client.get("/id/initiative/mynumber-card", follow_redirects=False)
+        client.get("/id/initiative/no-such-thing-" + "x" * 20, follow_redirects=False)
+        text = client.get("/metrics").text
     assert metric(text, "dakg_requests_total", route="/sparql", status="200") == 3
     assert metric(text, "dakg_requests_total", route="/id/{rest:path}", status="303") == 1
     assert metric(text, "dakg_requests_total", route="/id/{rest:path}", status="404") == 1
@@ -46,7 +48,7 @@ def test_metrics_count_requests_by_route_latency_and_cache_hits(dataset) -> None
     assert metric(text, "dakg_timeouts_total") == 0
 
 
-def test_the_access_log_is_one_json_line_per_request() -> None:
+def test_the_access_log_is_one_json_line_per_request(service_store) -> None:
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "dakg"),
@@ -56,7 +58,12 @@ def test_the_access_log_is_one_json_line_per_request() -> None:
         "--access-log",
     ]
     server = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command,
+        cwd=ROOT,
+        env={**os.environ, **service_store.shared.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -77,25 +77,27 @@ def small_graph(count: int) -> str:
     return "\n".join(lines)
 
 
-def build_client(tmp: Path, turtle: str, base: str = BASE) -> TestClient:
-    """An app over the ontology and one data file, with the given base IRI."""
+def build_client(stores, tmp: Path, turtle: str, base: str = BASE) -> TestClient:
+    """An app over the ontology and one data file, with the given base IRI, on the store under
+    test (`service_store`)."""
     shutil.copytree(ROOT / "ontology", tmp / "ontology")
     (tmp / "data" / "ttl").mkdir(parents=True)
     (tmp / "data" / "ttl" / "small.ttl").write_text(turtle, encoding="utf-8")
     settings = dataclasses.replace(Settings.from_env(), root=ROOT, base_iri=base)
-    return TestClient(create_app(settings, Dataset.load(tmp)))
+    return TestClient(create_app(settings, stores.load(tmp)))
 
 
 @pytest.fixture(scope="module")
-def client(dataset: Dataset) -> Iterator[TestClient]:
+def client(service_store) -> Iterator[TestClient]:
     """The app over the real graph."""
-    with TestClient(create_app(Settings.from_env(), dataset)) as test_client:
+    with TestClient(create_app(Settings.from_env(), service_store.dataset())) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with build_client(tmp_path_factory.mktemp("small"), small_graph(450)) as test_client:
+def small(tmp_path_factory: pytest.TempPathFactory, service_store) -> Iterator[TestClient]:
+    small_root = tmp_path_factory.mktemp("small")
+    with build_client(service_store, small_root, small_graph(450)) as test_client:
         yield test_client
 
 
@@ -220,8 +222,8 @@ def test_doc_serves_the_negotiated_format(
     assert response.headers["content-type"].split(";")[0] == media_type
 
 
-def test_no_accept_header_gets_html(dataset: Dataset) -> None:
-    with TestClient(create_app(Settings.from_env(), dataset)) as bare:
+def test_no_accept_header_gets_html(service_store) -> None:
+    with TestClient(create_app(Settings.from_env(), service_store.dataset())) as bare:
         bare.headers.pop("accept", None)
         response = bare.get("/id/initiative/mynumber-card")
     assert response.headers["content-type"].startswith("text/html")
@@ -452,13 +454,13 @@ def test_labels_and_values_are_escaped(small: TestClient) -> None:
     assert "<script" not in index and "&lt;script&gt;" in index
 
 
-def test_base_iri_is_configurable(tmp_path: Path) -> None:
+def test_base_iri_is_configurable(tmp_path: Path, service_store) -> None:
     base = "http://example.org/kg/"
     turtle = (
         "<http://example.org/kg/id/initiative/alpha> a <https://w3id.org/dakg/def/Initiative> ;\n"
         '  <http://www.w3.org/2000/01/rdf-schema#label> "Alpha"@en .\n'
     )
-    with build_client(tmp_path, turtle, base) as local:
+    with build_client(service_store, tmp_path, turtle, base) as local:
         response = local.get("/id/initiative/alpha", headers={"Accept": "text/turtle"})
         assert response.status_code == 200
         assert response.history[0].headers["location"] == "/doc/initiative/alpha"
@@ -473,8 +475,9 @@ def test_base_iri_is_configurable(tmp_path: Path) -> None:
         assert local.get("/", headers={"Accept": "text/html"}).status_code == 200
 
 
-def test_root_path_prefixes_links(dataset: Dataset) -> None:
-    with TestClient(create_app(Settings.from_env(), dataset), root_path="/dakg") as prefixed:
+def test_root_path_prefixes_links(service_store) -> None:
+    app = create_app(Settings.from_env(), service_store.dataset())
+    with TestClient(app, root_path="/dakg") as prefixed:
         response = prefixed.get("/dakg/id/initiative/mynumber-card", follow_redirects=False)
         assert response.headers["location"] == "/dakg/doc/initiative/mynumber-card"
         page = prefixed.get(

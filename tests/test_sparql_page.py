@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -26,8 +27,10 @@ MYNUMBER = "https://w3id.org/dakg/id/initiative/mynumber-card"
 
 
 @pytest.fixture(scope="module")
-def client(dataset, root) -> TestClient:
-    return TestClient(create_app(Settings.from_env(root=root), dataset))
+def client(service_store, root) -> Iterator[TestClient]:
+    app = create_app(Settings.from_env(root=root), service_store.dataset())
+    with TestClient(app) as test_client:  # the app's lifespan, as a server runs it
+        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -479,11 +479,13 @@ def test_plain_options_lists_the_methods(client):
     assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
-def test_a_slow_query_is_stopped_with_503(dataset):
+@pytest.mark.embedded_only(reason="pyoxigraph's own time limit; an engine's is 504 (test_stores)")
+def test_a_slow_query_is_stopped_with_503(service_store):
     settings = Settings.from_env(query_timeout=0.05)
-    app = create_app(settings, dataset)
-    # About 0.4 s of work here: well past the limit, yet short, since a query past its limit
-    # cannot be cancelled and keeps a core busy until it ends.
+    app = create_app(settings, service_store.dataset())
+    # About 0.4 s of work here: well past the limit, yet short, since on a store that runs
+    # queries in the server's threads a query past its limit runs on to its end
+    # (tests/test_limits.py checks that a worker's query is killed).
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?t . ?d ?e ?f }"
     with TestClient(app) as local:
         response = local.get("/sparql", params={"query": slow})
@@ -707,6 +709,7 @@ def test_accept_with_q_zero_refuses_a_type():
 # ---- start-up ----------------------------------------------------------------------------------
 
 
+@pytest.mark.memory_only(reason="only the in-memory service loads the Turtle files itself")
 def test_serve_refuses_a_graph_that_does_not_load(tmp_path):
     (tmp_path / "ontology").mkdir()
     (tmp_path / "data" / "ttl").mkdir(parents=True)
