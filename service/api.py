@@ -7,7 +7,11 @@ import csv
 import io
 import json
 import re
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -294,10 +298,82 @@ def example_rows(dataset, query: SavedQuery) -> list[dict[str, Any]]:
     if any(p.required for p in query.parameters) or dataset.version == UNKNOWN:
         return []
     try:
-        variables, rows = execute(dataset, query, query.bindings({}))
-    except StoreError:  # an external engine that is down at start: no example, still a route
+        result = dataset.store.query(
+            query.text, use_default_graph_as_union=True, substitutions=query.bindings({})
+        )
+        variables = [v.value for v in result.variables]
+        # Only two rows are shown: the rest of the answer is never read.
+        rows = [{v: solution[v] for v in variables} for solution in islice(result, 2)]
+    except StoreError:  # an external engine that is down: no example, still a route
         return []
-    return [{v: json_value(r[v]) for v in variables} for r in rows[:2]]
+    return [{v: json_value(r[v]) for v in variables} for r in rows]
+
+
+class Examples:
+    """The example rows of each saved query, read from the store the first time the OpenAPI
+    document is built (not when the app starts: on a large store some saved queries take
+    seconds), once per query however many paths publish it."""
+
+    def __init__(self, dataset) -> None:
+        self.dataset = dataset
+        self.found: dict[str, list[dict[str, Any]]] = {}
+        self.lock = threading.Lock()
+
+    def of(self, query: SavedQuery) -> list[dict[str, Any]]:
+        with self.lock:
+            if query.name not in self.found:
+                self.found[query.name] = example_rows(self.dataset, query)
+            return self.found[query.name]
+
+
+class LazyExample(dict):
+    """A route's OpenAPI additions (`openapi_extra`) whose JSON example is filled in the first
+    time anything reads them. FastAPI reads them only while it builds the OpenAPI document
+    (`/openapi.json`, `/docs`), so an app that nobody asks for its OpenAPI never runs the
+    example queries."""
+
+    def __init__(self, spec: dict[str, Any], fill: Callable[[], list[dict[str, Any]]]) -> None:
+        super().__init__(spec)
+        self._fill: Callable[[], list[dict[str, Any]]] | None = fill
+
+    @property
+    def filled(self) -> bool:
+        return self._fill is None
+
+    def _ensure(self) -> None:
+        if self._fill is not None:
+            example = self._fill()
+            content = dict.__getitem__(self, "responses")["200"]["content"]
+            content["application/json"]["example"] = example
+            self._fill = None
+
+    def __getitem__(self, key: str) -> Any:
+        self._ensure()
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._ensure()
+        return super().__iter__()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._ensure()
+        return super().get(key, default)
+
+    def items(self):  # type: ignore[override]
+        self._ensure()
+        return super().items()
+
+    def keys(self):  # type: ignore[override]
+        self._ensure()
+        return super().keys()
+
+    def values(self):  # type: ignore[override]
+        self._ensure()
+        return super().values()
+
+    def copy(self) -> dict[str, Any]:
+        self._ensure()
+        return dict(super().items())
 
 
 def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIRouter:
@@ -333,8 +409,8 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
         methods=["GET"],
         summary="Every saved query with its parameters",
     )
+    examples = Examples(dataset)
     for query in queries:
-        example = example_rows(dataset, query)
         targets = [(f"/api/queries/{query.name}", None, ["saved queries"])]
         if query.route:
             targets.append((query.route, exists if "{" in query.route else None, ["resources"]))
@@ -347,7 +423,7 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
                 description=query.description,
                 tags=tags,
                 name=f"{query.name}:{path}",
-                openapi_extra=openapi(query, path, example),
+                openapi_extra=LazyExample(openapi(query, path, []), partial(examples.of, query)),
                 response_class=JSONResponse,
             )
     return router

@@ -7,9 +7,10 @@ class, graph, namespace) is bound through pyoxigraph substitutions, never pasted
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -37,6 +38,7 @@ VALUES_CLAUSE = re.compile(r"\A[a-zA-Z][a-zA-Z0-9_]*\Z")
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 PropertyMap = Mapping[str, tuple[Term, ...]]
+EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,20 @@ class Describer:
             found[iri].setdefault(lang, text)
         return dict(found)
 
+    def labels_of(self, iri: str) -> Mapping[str, str]:
+        """One IRI's labels by language, chosen as `labels` chooses them."""
+        try:
+            item = ox.NamedNode(iri)
+        except ValueError:  # not an IRI: no labels, as in `labels`
+            return EMPTY
+        found: dict[str, str] = {}
+        rows = sorted(
+            (r["label"].language or "", r["label"].value) for r in self.run("labels", item=item)
+        )
+        for lang, text in rows:
+            found.setdefault(lang, text)
+        return MappingProxyType(found)
+
     def entities(self, namespace: str) -> list[Entity]:
         """Every IRI under the instance namespace, with its id type, classes and number."""
         classes: dict[str, set[str]] = defaultdict(set)
@@ -467,17 +483,74 @@ def load_shapes(directory: Path, queries: ResourceQueries) -> tuple[Shape, ...]:
     return tuple(shapes)
 
 
-@dataclass(frozen=True)
-class Catalogue:
-    """Everything the pages read once per dataset: labels, entities, vocabulary, shapes, licence."""
+class Labels:
+    """Every IRI's labels by language ('' for none), as `Describer.labels` gives them, read when
+    first asked: at once for the whole graph (in memory, and on an engine, where one query costs
+    less than one a label), or one IRI at a time on an on-disk store, whose graph may be too large
+    to read every label of (a second at 100k triples, ten at a million)."""
 
-    labels: Mapping[str, Mapping[str, str]]
-    entities: tuple[Entity, ...]
-    vocabulary: Vocabulary
-    shapes: tuple[Shape, ...]
-    licence: str
-    pillars: tuple[tuple[str, tuple[str, ...]], ...]
-    ontology_graphs: tuple[str, ...] = field(default_factory=tuple)
+    # The IRIs whose labels are kept, on an on-disk store, before the oldest are forgotten.
+    KEEP = 200_000
+
+    def __init__(self, describer: Describer, whole: bool):
+        self.describer = describer
+        self.whole = whole
+        self.found: dict[str, Mapping[str, str]] = {}
+        self.complete = False
+        self.lock = threading.Lock()
+
+    def _all(self) -> dict[str, Mapping[str, str]]:
+        with self.lock:
+            if not self.complete:
+                self.found = {k: MappingProxyType(v) for k, v in self.describer.labels().items()}
+                self.complete = True
+        return self.found
+
+    def of(self, iri: str) -> Mapping[str, str]:
+        """The labels of one IRI (empty when it has none)."""
+        if self.whole:
+            return self._all().get(iri, EMPTY)
+        labels = self.found.get(iri)
+        if labels is None:
+            labels = self.describer.labels_of(iri)
+            if len(self.found) >= self.KEEP:
+                self.found.clear()
+            self.found[iri] = labels
+        return labels
+
+    def get(self, iri: str, default: Mapping[str, str] | None = None) -> Mapping[str, str] | None:
+        return self.of(iri) or default
+
+    def __contains__(self, iri: object) -> bool:
+        return isinstance(iri, str) and bool(self.of(iri))
+
+
+class Catalogue:
+    """Everything the pages read once per dataset. The vocabulary, shapes and licence are read
+    when the catalogue is built (a few bounded queries, a fraction of a second at a million
+    triples); the entities (every IRI of the instance namespace: a scan of the whole graph) and
+    the pillars when first used; the labels as `Labels` says."""
+
+    def __init__(
+        self,
+        describer: Describer,
+        base_iri: str,
+        vocabulary: Vocabulary,
+        shapes: tuple[Shape, ...],
+        licence: str,
+        ontology_graphs: tuple[str, ...] = (),
+    ):
+        self.describer = describer
+        self.base_iri = base_iri
+        self.vocabulary = vocabulary
+        self.shapes = shapes
+        self.licence = licence
+        self.ontology_graphs = ontology_graphs
+        self.labels = Labels(describer, whole=describer.dataset.config.kind != "oxigraph")
+        self.lock = threading.RLock()
+        self._entities: tuple[Entity, ...] | None = None
+        self._kind_classes: dict[str, tuple[tuple[str, ...], ...]] | None = None
+        self._pillars: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     @classmethod
     def build(cls, describer: Describer, base_iri: str, shapes_dir: Path) -> Catalogue:
@@ -485,16 +558,56 @@ class Catalogue:
             s.graph for s in describer.dataset.sources if s.graph.startswith(GRAPH + "ontology/")
         )
         return cls(
-            labels=MappingProxyType(
-                {k: MappingProxyType(v) for k, v in describer.labels().items()}
-            ),
-            entities=tuple(describer.entities(base_iri + "id/")),
+            describer,
+            base_iri,
             vocabulary=describer.vocabulary(base_iri + "def/"),
             shapes=load_shapes(shapes_dir, describer.queries),
             licence=describer.licence(),
-            pillars=tuple((p, tuple(i)) for p, i in describer.pillars()),
             ontology_graphs=ontology_graphs,
         )
+
+    @property
+    def entities(self) -> tuple[Entity, ...]:
+        """Every IRI under the instance namespace (read on first use, then kept)."""
+        with self.lock:
+            if self._entities is None:
+                self._entities = tuple(self.describer.entities(self.base_iri + "id/"))
+            return self._entities
+
+    def kind_classes(self, kind: str) -> tuple[tuple[str, ...], ...]:
+        """The classes of each typed entity of an id type (as `entities` has them), read on first
+        use for every type at once. On pyoxigraph that is one pass over the `rdf:type` triples,
+        not the scan of the whole graph the entity list needs (a tenth of the triples at 1M)."""
+        with self.lock:
+            if self._kind_classes is None:
+                self._kind_classes = self._read_kind_classes()
+            return self._kind_classes.get(kind, ())
+
+    def _read_kind_classes(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        namespace = self.base_iri + "id/"
+        store = self.describer.dataset.store
+        classes: dict[str, set[str]] = defaultdict(set)
+        if self._entities is not None or not isinstance(store, ox.Store):
+            for entity in self.entities:
+                classes[entity.iri].update(entity.classes)
+        else:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None):
+                subject = quad.subject
+                if isinstance(subject, ox.NamedNode) and subject.value.startswith(namespace):
+                    classes[subject.value].add(quad.object.value)
+        by_kind: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for iri, found in sorted(classes.items()):
+            if found:
+                by_kind[iri[len(namespace) :].split("/", 1)[0]].append(tuple(sorted(found)))
+        return {kind: tuple(found) for kind, found in by_kind.items()}
+
+    @property
+    def pillars(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The pillars in order with their initiatives (read on first use, then kept)."""
+        with self.lock:
+            if self._pillars is None:
+                self._pillars = tuple((p, tuple(i)) for p, i in self.describer.pillars())
+            return self._pillars
 
     def entities_of(self, kind: str) -> list[Entity]:
         return [e for e in self.entities if e.kind == kind]

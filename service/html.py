@@ -1018,10 +1018,9 @@ class Pages:
         """The most specific class every typed entity of an id type has (our own classes first)."""
         vocabulary = self.catalogue.vocabulary
         common: set[str] | None = None
-        for entity in self.catalogue.entities_of(kind):
-            if entity.classes:
-                closure = set().union(*(vocabulary.ancestors(c) for c in entity.classes))
-                common = closure if common is None else common & closure
+        for classes in self.catalogue.kind_classes(kind):
+            closure = set().union(*(vocabulary.ancestors(c) for c in classes))
+            common = closure if common is None else common & closure
         if not common:
             return None
         ours = vocabulary.namespace

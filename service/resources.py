@@ -243,7 +243,8 @@ def site_of(app: FastAPI) -> Site:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Read the resource queries, vocabulary and shapes when the app starts (or, when an external
-    engine is down at start, on the first request after it is back)."""
+    engine is down at start, on the first request after it is back); the entities, pillars and
+    labels, which grow with the graph, are read when a page first needs them."""
     try:
         if app.state.dataset.version != UNKNOWN:
             site_of(app)
