@@ -16,7 +16,10 @@ parses the engine's answers back into pyoxigraph's result objects.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,8 @@ from .bindings import bind_values
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries" / "service"
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
 
 
 class StoreError(Exception):
@@ -218,7 +223,7 @@ class RemoteStore:
             response = self.post(self.query_url, form, N_TRIPLES)
             return as_query_triples(response.content)
         response = self.post(self.query_url, form, RESULTS_JSON)
-        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+        return as_query_results(response.content)
 
     def update(self, update: str) -> None:
         """Run an update on the engine. Its 400 says the update is malformed (the SPARQL 1.1
@@ -264,6 +269,20 @@ def engine_refusal(status: int, text: str) -> StoreUnavailable | None:
 
 def form_headers(accept: str) -> dict[str, str]:
     return {"accept": accept, "content-type": "application/x-www-form-urlencoded"}
+
+
+def as_query_results(body: bytes) -> ox.QuerySolutions | ox.QueryBoolean:
+    """SPARQL JSON results from an engine as pyoxigraph's. A blank node label N-Triples would not
+    take (Virtuoso's `nodeID://b10142`) is renamed, the same label to the same name, and
+    Virtuoso's booleans `1` and `0` are written `true` and `false`."""
+    data = json.loads(body)
+    for row in data.get("results", {}).get("bindings", ()):
+        for cell in row.values():
+            if cell.get("type") == "bnode" and not BNODE_LABEL.fullmatch(cell["value"]):
+                cell["value"] = "b" + hashlib.sha256(cell["value"].encode()).hexdigest()[:32]
+            elif cell.get("datatype") == XSD_BOOLEAN and cell.get("value") in ("0", "1"):
+                cell["value"] = "true" if cell["value"] == "1" else "false"
+    return ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)
 
 
 def as_query_triples(body: bytes) -> ox.QueryTriples:

@@ -22,12 +22,13 @@ from typing import TextIO
 import pyoxigraph as ox
 
 from .backends import RemoteStore, StoreConfig, StoreSettingError, graph_counts, open_store
+from .namespaces import GRAPH
 from .settings import Settings
 from .sources import GRAPH_DIRS, RdfSourceError, Source, graph_name, turtle_files
 from .store import load_source
 
 # Triples per INSERT DATA request when an engine has no Graph Store Protocol.
-CHUNK = 20_000
+CHUNK = 1_000
 # Sources larger than this go into an on-disk store through the bulk loader.
 BULK = 100_000
 # Sources between two flushes of an on-disk store.
@@ -133,7 +134,10 @@ def put_remote(remote: RemoteStore, source: Source, scratch: ox.Store) -> None:
     size = len(quads) if has_blank else CHUNK
     for start in range(0, len(quads), max(1, size)):
         body = ntriples(quads[start : start + size]).decode("utf-8")
-        remote.update(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}")
+        if has_blank:  # INSERT DATA with blank nodes is refused by some engines (Virtuoso: SP031)
+            remote.update(f"INSERT {{ GRAPH {graph} {{\n{body}}} }} WHERE {{}}")
+        else:
+            remote.update(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}")
 
 
 def drop_graph(store: ox.Store | RemoteStore, graph: str) -> None:
@@ -170,7 +174,9 @@ def load(
             if isinstance(store, ox.Store) and progress.done % FLUSH_EVERY == 0:
                 store.flush()  # writes the memtables out, so memory stays bounded
         counts = graph_counts(store)
-        dropped = sorted(set(counts) - set(expected)) if replace else []
+        # Only the project's graphs: never an engine's own (Virtuoso's virtrdf#) or anyone else's.
+        ours = {g for g in counts if g.startswith(GRAPH)}
+        dropped = sorted(ours - set(expected)) if replace else []
         for graph in dropped:
             drop_graph(store, graph)
         if isinstance(store, ox.Store):

@@ -593,7 +593,7 @@ def test_downloads_and_the_sparql_that_returns_the_description(client: TestClien
     links = re.findall(r'href="(/sparql\?query=[^"]+)"', page)
     assert len(links) == 3
     queries = [parse_qs(urlsplit(link.replace("&amp;", "&")).query)["query"][0] for link in links]
-    assert queries[0].startswith("DESCRIBE ?entity")
+    assert queries[0].startswith("CONSTRUCT { ?entity ?p ?o")
     assert all(f"VALUES (?entity) {{ (<{MNC}>) }}" in q for q in queries)
 
 
