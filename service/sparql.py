@@ -38,6 +38,7 @@ from .backends import (
     StoreError,
     StoreTimeout,
     StoreUnavailable,
+    as_query_results,
     engine_refusal,
     form_headers,
 )
@@ -562,6 +563,18 @@ class EngineClient:
         self._client = self._loop = None
 
 
+# Formats the service writes itself from the engine's SPARQL JSON or N-Triples, since engines
+# write them differently (Virtuoso's TSV has no `?` and no `<>`, its JSON-LD drops languages).
+TRANSCODED = {neg.TSV.name: neg.JSON, neg.JSONLD.name: neg.NTRIPLES}
+
+
+def transcode(body: bytes, given: neg.Format, wanted: neg.Format) -> bytes:
+    """An engine's answer in SPARQL JSON or N-Triples, written in another format by pyoxigraph."""
+    if given is neg.JSON:
+        return as_query_results(body).serialize(format=wanted.results)
+    return ox.serialize(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), format=wanted.rdf)
+
+
 def from_clauses(text: str) -> tuple[list[str], list[str]]:
     """The graphs a query's FROM and FROM NAMED clauses name (IRIs, or prefixed names resolved
     by its PREFIX declarations)."""
@@ -605,6 +618,9 @@ async def proxy_query(
     """
     state = request.app.state
     ask = fmt.media_type if fmt else (request.headers.get("accept") or "*/*")
+    via = TRANSCODED.get(fmt.name) if fmt else None
+    if via is not None:
+        ask = via.media_type
     default, named = req.default_graphs, req.named_graphs
     if default is None:
         found_default, found_named = from_clauses(req.query)
@@ -613,6 +629,7 @@ async def proxy_query(
     form: list[tuple[str, str]] = [("query", req.query)]
     form += [("default-graph-uri", g) for g in default or ()]
     form += [("named-graph-uri", g) for g in named or ()]
+    cache: AnswerCache = state.cache
     client = state.proxy_client.get()
     outgoing = client.build_request(
         "POST",
@@ -637,6 +654,18 @@ async def proxy_query(
         if upstream.status_code == 400:  # the protocol's MalformedQuery
             raise ProtocolError(400, f"Parse error: {message}")
         raise ProtocolError(upstream.status_code, f"The SPARQL engine refused the query: {message}")
+    if via is not None and fmt is not None and key is not None:
+        try:
+            body = transcode(await upstream.aread(), via, fmt)
+        except (SyntaxError, ValueError) as error:
+            raise StoreUnavailable(
+                f"The SPARQL engine's answer could not be read: {error}"
+            ) from None
+        finally:
+            await upstream.aclose()
+        answer = Answer(fmt.content_type, body)
+        cache.put(key, answer)
+        return send(request, answer, neg.etag_for(*key))
     content_type = upstream.headers.get("content-type", ask)
     if fmt is not None and content_type.split(";")[0].strip().lower() == fmt.media_type:
         content_type = fmt.content_type
@@ -647,7 +676,6 @@ async def proxy_query(
     }
     if key is not None:
         headers["etag"] = neg.etag_for(*key)
-    cache: AnswerCache = state.cache
 
     async def relay() -> AsyncIterator[bytes]:
         kept: list[bytes] | None = [] if key is not None else None
