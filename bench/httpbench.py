@@ -57,7 +57,7 @@ SCENARIOS = (
     ("construct", True),
     ("construct", False),
 )
-SERVERS = ("dakg", "oxigraph", "rdflib")
+SERVERS = ("dakg", "dakg-2w", "dakg-threads", "oxigraph", "rdflib")
 # Targets at 100k: (minimum ratio to Oxigraph, maximum p99 in seconds or None).
 TARGETS = {
     ("lookup", True): (0.3, 0.005),
@@ -118,8 +118,8 @@ def answer_size(server: Server, wl: Workload, timeout: float) -> int:
 
 
 def start(name: str, data: Data, timeout: float, logs: Path) -> Server:
-    if name == "dakg":
-        return start_dakg(data.root, timeout, logs / "dakg.log")
+    if name.startswith("dakg"):
+        return start_dakg(data.root, timeout, logs / f"{name}.log", name=name)
     if name == "oxigraph":
         return start_oxigraph(data.ensure_nquads(), timeout, logs / "oxigraph.log")
     return start_rdflib(data.ensure_nquads(), timeout, logs / "rdflib.log")

@@ -129,14 +129,29 @@ def wait_ready(server: Server, started: float, timeout: float) -> float:
     raise TimeoutError(f"{server.name} did not answer within {timeout:.0f} s")
 
 
+# dakg's serving set-ups besides the default (one HTTP process, query workers one per core):
+# two HTTP processes with one query worker each, and queries in the server's threads (no worker
+# processes: no hard stop at the time limit), to measure what each costs or brings.
+DAKG_VARIANTS = {
+    "dakg": {},
+    "dakg-2w": {"DAKG_WORKERS": "2", "DAKG_QUERY_PROCESSES": "1"},
+    "dakg-threads": {"DAKG_QUERY_PROCESSES": "0"},
+}
+
+
 def start_dakg(
-    root: Path, timeout: float, log: Path | None = None, env: dict | None = None
+    root: Path,
+    timeout: float,
+    log: Path | None = None,
+    env: dict | None = None,
+    name: str = "dakg",
 ) -> Server:
     port = free_port()
     args = [str(BIN / "dakg"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
-    proc = spawn(args + ["--log-level", "warning"], {"DAKG_ROOT": str(root), **(env or {})}, log)
-    server = Server("dakg", port, "/sparql", proc)
+    environment = {"DAKG_ROOT": str(root), **DAKG_VARIANTS[name], **(env or {})}
+    proc = spawn(args + ["--log-level", "warning"], environment, log)
+    server = Server(name, port, "/sparql", proc)
     return _ready(server, started, timeout)
 
 
@@ -208,5 +223,6 @@ def oxigraph_bin() -> str:
 
 def available(name: str) -> bool:
     """Whether a server's command is installed."""
-    command = {"dakg": "dakg", "oxigraph": "oxigraph", "rdflib": "rdflib-endpoint"}[name]
+    commands = {"oxigraph": "oxigraph", "rdflib": "rdflib-endpoint"}
+    command = commands.get(name, "dakg")
     return (BIN / command).exists() or shutil.which(command) is not None

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from server_fixture import live_server_fixture
+from server_fixture import live_server_fixture, start_server
 
 from service.app import create_app
 from service.dataset import Dataset
@@ -325,3 +325,28 @@ def test_every_worker_answers_from_the_same_updated_store() -> None:
             seen.add(row["u"]["value"])
         assert len(seen) == 1
         assert all(worker.generation == 1 for worker in app.state.query_pool._workers)
+
+
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_several_http_workers_serve_one_port() -> None:
+    """`dakg serve --workers 2`: two HTTP processes behind one port, each with its own store and
+    query worker, both answering."""
+    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", "2"))
+    try:
+        with httpx.Client(base_url=server.base, timeout=30.0) as http:
+            for n in range(20):
+                answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})
+                assert answer.status_code == 200 and answer.json()["boolean"] is True
+            assert http.get("/health").json()["status"] == "ok"
+        workers = [
+            pid for pid in worker_pids(server.process.pid) if "spawn_main" in command_line(pid)
+        ]
+        assert len(workers) == 2
+        for worker in workers:
+            (query_worker,) = worker_pids(worker)
+            assert "service.queryworker" in command_line(query_worker)
+    finally:
+        server.stop()
