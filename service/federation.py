@@ -8,6 +8,7 @@ one that cannot be read is refused, since it could name any address.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,8 +27,14 @@ class NetworkRefused(Exception):
     """A query or update that would fetch an address not on the allow-list."""
 
 
+# Neither keyword anywhere in the text: nothing to read (the case of nearly every query).
+_ANY_KEYWORD = re.compile(r"service|load", re.IGNORECASE)
+
+
 def network_uses(text: str) -> list[NetworkUse]:
     """Every SERVICE and LOAD outside strings, IRIs and comments, with its target."""
+    if not _ANY_KEYWORD.search(text):
+        return []
     stream = list(tokens(text))
     prefixes: dict[str, str] = {}
     uses = []

@@ -349,14 +349,13 @@ def run_query(
     return fmt, Answer(fmt.content_type, found.body)
 
 
-def run_in_worker(
+async def run_in_worker(
     pool: QueryPool,
     req: QueryRequest,
     shape: neg.QueryShape,
     choose: Callable[[str], neg.Format],
     caps: Limits,
     timeout: float | None,
-    deadline: float | None,
 ) -> tuple[neg.Format, Answer]:
     """Evaluate and serialise a query in a worker process, killed if it runs past the deadline."""
     message = (
@@ -367,10 +366,13 @@ def run_in_worker(
         offered(choose, neg.GRAPH),
         caps,
     )
+    deadline = time.monotonic() + timeout if timeout else None
     try:
-        reply = pool.run(message, deadline)
+        reply = await pool.run(message, deadline)
     except WorkerTimeout:
-        raise QueryTimeout(timeout) from None
+        raise ProtocolError(
+            503, f"The query took longer than the {timeout:g} s this endpoint allows"
+        ) from None
     except WorkerLost:
         raise ProtocolError(
             503,
@@ -532,11 +534,10 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     timeout = state.settings.query_timeout
     caps = limits(state.settings)
     if state.query_pool is not None:
-        deadline = time.monotonic() + timeout if timeout else None
-        work = (run_in_worker, state.query_pool, req, shape, choose, caps, timeout, deadline)
+        fmt, answer = await run_in_worker(state.query_pool, req, shape, choose, caps, timeout)
     else:
         work = (run_query, dataset.store, req, shape, choose, caps)
-    fmt, answer = await in_thread(request, *work, timeout=timeout)
+        fmt, answer = await in_thread(request, *work, timeout=timeout)
     key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
     state.cache.put(key, answer)
     return send(request, answer, neg.etag_for(*key))

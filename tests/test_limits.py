@@ -4,6 +4,7 @@ per worker, and federation only to allow-listed endpoints."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.server
 import json
 import os
@@ -350,3 +351,32 @@ def test_several_http_workers_serve_one_port() -> None:
             assert "service.queryworker" in command_line(query_worker)
     finally:
         server.stop()
+
+
+live_server = live_server_fixture()
+
+
+def test_large_answers_arrive_whole_from_the_workers(live_server) -> None:
+    """Answers far larger than a socket's buffer, several at once, come back whole from the
+    query workers (the server's event loop may make their sockets non-blocking)."""
+    with httpx.Client(base_url=live_server.base, timeout=30.0) as http:
+        replaced = replaced_total(http)
+        count = http.get(
+            "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}
+        ).json()["results"]["bindings"][0]["n"]["value"]
+
+    def fetch(n: int) -> httpx.Response:
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }} # {n}"
+        with httpx.Client(base_url=live_server.base, timeout=30.0) as other:
+            return other.get(
+                "/sparql", params={"query": query}, headers={"accept": "application/n-triples"}
+            )
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(fetch, range(8)))
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert len(answer.content) > 500_000  # several times a socket buffer
+        assert answer.text.count("\n") == int(count)
+    with httpx.Client(base_url=live_server.base, timeout=30.0) as http:
+        assert replaced_total(http) == replaced
