@@ -315,8 +315,57 @@ class QueryShape:
     names_dataset: bool
 
 
+# The deepest a query may nest groups, expressions and blank nodes ({ }, ( ), [ ], and NOT as
+# `!`). pyoxigraph parses and evaluates by recursion, one level of the stack for each level of the
+# query, and a query nested a few hundred levels deep overflows the stack and kills the process
+# (with 8 MiB stacks: 200 levels of `[ ?p [ ...`, 275 of `( (`, 850 of FILTER EXISTS, 2 300 of
+# `{ {`). Queries people and programs write nest a handful of levels.
+MAX_NESTING = 64
+# What the nesting check looks at: brackets and runs of `!`, and what it skips over (comments,
+# IRIs and strings, as the lexer above reads them).
+_NESTING = re.compile(
+    r"""
+    (?P<skip>\#[^\n\r]*|<[^<>"{}|^`\\\x00-\x20]*>
+      |\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+      |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+  | (?P<open>[{(\[])
+  | (?P<close>[})\]])
+  | (?P<nots>!(?:\s*!)*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+class TooDeep(ValueError):
+    """A query nested deeper than the endpoint takes (refused before it reaches the engine)."""
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Refuse (TooDeep) a query whose brackets, outside strings, IRIs and comments, nest deeper
+    than the limit; a run of `!` (NOT) counts a level for each `!`."""
+    if sum(text.count(c) for c in "{([!") <= limit:
+        return
+    depth = 0
+    for match in _NESTING.finditer(text):
+        kind = match.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "nots" and depth + match.group().count("!") > limit:
+            depth = limit + 1
+        if depth > limit:
+            raise TooDeep(
+                f"The query nests more than {limit} levels deep ({{ }}, ( ), [ ] or !), "
+                "the most this endpoint takes"
+            )
+
+
 def query_shape(text: str) -> QueryShape:
-    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE; None if unclear) and whether FROM is used."""
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE; None if unclear) and whether FROM is used.
+
+    A query nested deeper than MAX_NESTING is refused here (TooDeep), before it is run."""
+    check_nesting(text)
     form: str | None = None
     expect_prologue = 0
     stream = iter(tokens(text))

@@ -121,6 +121,10 @@ class Worker:
             raise WorkerLost("the query worker has stopped") from None
 
     def _on_readable(self) -> None:
+        # A call the loop queued before the last answer was read may come after the next request
+        # was sent: the socket is asked again, so that only a real answer wakes the query.
+        if self.connection is None or not self.connection.poll():
+            return
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
         elif self._readable is None:  # readable with nobody waiting (the worker ended): let go

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -145,7 +146,10 @@ def evaluate(
     so only an answer longer than the row cap in bytes can hold too many rows: that one is run
     again and its rows counted, one a line (TSV, N-Triples), up to the cap."""
     arguments = dataset_arguments(dataset)
-    result = store.query(query, **arguments)
+    try:
+        result = store.query(query, **arguments)
+    except RuntimeError as error:  # pyoxigraph's word for a function it does not know
+        raise ValueError(str(error)) from None
     if isinstance(result, ox.QueryBoolean):
         kind, name, line_format, what = RESULTS, results_format, None, ""
     elif isinstance(result, ox.QueryTriples):
@@ -221,15 +225,28 @@ def serve(connection: Connection) -> None:
         connection.send(answer(store, message))
 
 
+# pyoxigraph parses and evaluates by recursion: a long flat query (ten thousand `&&`, thousands of
+# UNIONs) needs far more stack than a main thread's 8 MiB. Queries run on a thread with this much
+# (address space reserved, used only as deep as a query goes).
+QUERY_STACK_BYTES = 256 * 1024 * 1024
+
+
 def main(argv: list[str]) -> int:
     connection = Connection(int(argv[1]))
+    threading.stack_size(QUERY_STACK_BYTES)
+    worker = threading.Thread(target=serve_until_closed, args=(connection,), name="dakg-query")
+    worker.start()
+    worker.join()
+    return 0
+
+
+def serve_until_closed(connection: Connection) -> None:
     try:
         serve(connection)
     except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
-        return 0
+        pass
     finally:
         connection.close()
-    return 0
 
 
 if __name__ == "__main__":

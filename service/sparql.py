@@ -45,7 +45,14 @@ from .backends import (
 from .bindings import binding_points
 from .namespaces import canonical_prefixes
 from .querypool import QueryPool, WorkerLost, WorkerTimeout
-from .queryworker import FORMATS, Limits, ResultTooLarge, Unacceptable, evaluate
+from .queryworker import (
+    FORMATS,
+    QUERY_STACK_BYTES,
+    Limits,
+    ResultTooLarge,
+    Unacceptable,
+    evaluate,
+)
 from .savedqueries import ParameterError, QueryFileError, SavedQuery, parse_query_file
 from .settings import Settings
 
@@ -423,8 +430,13 @@ class QueryThreads:
         """Run fn(*args) in a thread; the future fails with QueryTimeout past the time limit."""
         if not self._started:  # on first use: an app that never queries starts no thread
             self._started = True
-            for thread in self._threads:
-                thread.start()
+            # Deep enough a stack for pyoxigraph's recursion on long queries (queryworker.py).
+            previous = threading.stack_size(QUERY_STACK_BYTES)
+            try:
+                for thread in self._threads:
+                    thread.start()
+            finally:
+                threading.stack_size(previous)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if timeout:

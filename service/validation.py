@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import re
 import subprocess
 import sys
@@ -222,8 +223,20 @@ def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
         return found
 
     graph = rdflib.Graph(bind_namespaces="none")
-    graph.addN((term(q.subject), term(q.predicate), term(q.object), graph) for q in quads)
+    # An ill-typed literal ("2022-13-01"^^xsd:date) is the shapes' to report (sh:datatype), not
+    # rdflib's: its warning, with a traceback, is kept off standard error.
+    term_log = logging.getLogger("rdflib.term")
+    term_log.addFilter(ill_typed_warning)
+    try:
+        graph.addN((term(q.subject), term(q.predicate), term(q.object), graph) for q in quads)
+    finally:
+        term_log.removeFilter(ill_typed_warning)
     return graph
+
+
+def ill_typed_warning(record: logging.LogRecord) -> bool:
+    """False for rdflib's warning that a literal does not fit its datatype."""
+    return not record.getMessage().startswith("Failed to convert Literal lexical form")
 
 
 def rdflib_term(t: object) -> Node:
@@ -765,7 +778,12 @@ def validate(
         store = store_from(graph)
     shapes = shapes if shapes is not None else Shapes.load(inputs.shapes)
     checks = load_checks(inputs.checks)
-    results = pyshacl_results(graph, shapes.graph, focus_set)
+    # pySHACL cannot compare an ill-typed literal ("x"^^xsd:date) with another (sh:lessThan):
+    # each is reported here, and its triple kept from the engines.
+    ill_typed = ill_typed_results(graph)
+    for result in ill_typed:
+        graph.remove((result.focus, result.path, result.value))
+    results = ill_typed + pyshacl_results(graph, shapes.graph, focus_set)
     queried = sparql_results(store, shapes, focus_set) + check_results(store, checks, focus_set)
     results += [as_written(graph, r) for r in queried]
     outcome = Outcome(
@@ -778,6 +796,32 @@ def validate(
         focus=focus_set,
     )
     return outcome
+
+
+# The source of the results about literals that do not fit their datatype.
+WELL_TYPED = URIRef("https://w3id.org/dakg/shapes/WellTypedLiterals")
+
+
+def ill_typed_results(graph: rdflib.Graph) -> list[Result]:
+    """A violation for each literal whose text is not a value of its datatype."""
+    found = []
+    for subject, predicate, value in graph:
+        if isinstance(value, Literal) and value.ill_typed:
+            datatype = display(value.datatype)
+            english = f"{value!s} is not a valid {datatype}"
+            japanese = f"{value!s} は {datatype} の値として正しくありません"
+            found.append(
+                Result(
+                    focus=subject,
+                    severity=SH.Violation,
+                    component=SH.DatatypeConstraintComponent,
+                    source=WELL_TYPED,
+                    path=predicate,
+                    value=value,
+                    messages=(Literal(english, lang="en"), Literal(japanese, lang="ja")),
+                )
+            )
+    return found
 
 
 def pyshacl_files(

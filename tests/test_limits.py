@@ -380,3 +380,27 @@ def test_large_answers_arrive_whole_from_the_workers(live_server) -> None:
         assert answer.text.count("\n") == int(count)
     with httpx.Client(base_url=live_server.base, timeout=30.0) as http:
         assert replaced_total(http) == replaced
+
+
+def test_a_worker_query_past_the_limit_is_stopped_in_process_too(dataset) -> None:
+    """The pool on the app's own event loop (no uvicorn): a query past the limit is answered 503
+    at the limit, not waited for, and the next query is answered by a fresh worker."""
+    app = create_app(Settings.from_env(query_timeout=2, query_processes=1), dataset)
+    long_query = "SELECT * WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(1500)) + " }"
+    outcome: dict = {}
+
+    def run() -> None:
+        with TestClient(app) as local:
+            started = time.monotonic()
+            outcome["long"] = local.post("/sparql", data={"query": long_query})
+            outcome["seconds"] = time.monotonic() - started
+            outcome["next"] = local.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the service waited for a query past its limit"
+    assert outcome["long"].status_code == 503 and "2 s" in outcome["long"].text
+    assert outcome["seconds"] < 3.0
+    assert outcome["next"].status_code == 200 and outcome["next"].json()["boolean"] is True
+    assert app.state.query_pool.restarts == 1
