@@ -92,6 +92,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     logging_config = log_config(args.log_level, settings.access_log)
     logging.config.dictConfig(logging_config)
+    if settings.workers > 1 and settings.update_token and not settings.store.startswith("sparql:"):
+        print(
+            "dakg serve: --workers above 1 serves a read-only endpoint: with DAKG_UPDATE_TOKEN "
+            "set, each worker would apply an update to its own copy of the store (on an external "
+            "engine, which holds the one copy, several workers may take updates)",
+            file=sys.stderr,
+        )
+        return 2
     app = create_app(settings)
     dataset = app.state.dataset
     workers = max(1, settings.workers)

@@ -8,6 +8,7 @@ import concurrent.futures
 import http.server
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from server_fixture import live_server_fixture, start_server
+from server_fixture import DAKG, live_server_fixture, start_server
 
 from service.app import create_app
 from service.dataset import Dataset
@@ -404,3 +405,17 @@ def test_a_worker_query_past_the_limit_is_stopped_in_process_too(dataset) -> Non
     assert outcome["seconds"] < 3.0
     assert outcome["next"].status_code == 200 and outcome["next"].json()["boolean"] is True
     assert app.state.query_pool.restarts == 1
+
+
+def test_several_workers_refuse_updates_on_their_own_copies() -> None:
+    """Each HTTP worker would apply an update to its own store: refused at start (exit 2)."""
+    result = subprocess.run(
+        [str(DAKG), "serve", "--workers", "2", "--port", "9"],
+        env={**os.environ, "DAKG_UPDATE_TOKEN": "secret-token", "DAKG_ROOT": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--workers" in result.stderr and "read-only" in result.stderr
+    assert "secret-token" not in result.stderr + result.stdout
