@@ -178,16 +178,17 @@ class QueryPool:
         try:
             await self._prepare(worker)
             if deadline is not None and time.monotonic() >= deadline:
+                self._give_back(worker)  # loading took the time: the worker itself is sound
                 raise WorkerTimeout()
-            reply = await worker.ask(message, deadline)
         except WorkerTimeout:
-            if worker.ready:  # killed mid-query (a worker still loading is left to load)
-                self._replace(worker, None)
-            self._give_back(worker)
             raise
-        except BaseException as error:  # lost, cancelled (the client went away) or a fault
-            self._replace(worker, error)
-            self._give_back(worker)
+        except BaseException as error:
+            self._lose(worker, error)
+            raise
+        try:
+            reply = await worker.ask(message, deadline)
+        except BaseException as error:  # past the deadline, lost, or the request cancelled
+            self._lose(worker, error)
             raise
         self._give_back(worker)
         return reply
@@ -246,6 +247,12 @@ class QueryPool:
             if reply[0] != "ready":
                 raise WorkerLost(f"the query worker could not load the snapshot: {reply!r}")
             worker.generation = generation
+
+    def _lose(self, worker: Worker, error: BaseException) -> None:
+        """A worker whose state is unknown (a query may still run in it): replaced, and the
+        fresh one handed on."""
+        self._replace(worker, error)
+        self._give_back(worker)
 
     def _replace(self, worker: Worker, error: BaseException | None) -> None:
         """Kill a worker and start a fresh one in its place (it loads while others answer)."""

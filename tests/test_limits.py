@@ -343,9 +343,17 @@ def test_several_http_workers_serve_one_port() -> None:
                 answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})
                 assert answer.status_code == 200 and answer.json()["boolean"] is True
             assert http.get("/health").json()["status"] == "ok"
-        workers = [
-            pid for pid in worker_pids(server.process.pid) if "spawn_main" in command_line(pid)
-        ]
+        # Each HTTP worker starts its query worker as it starts (the second may still be
+        # starting when the first answers): wait for both.
+        deadline = time.monotonic() + 60
+        while True:
+            workers = [
+                pid for pid in worker_pids(server.process.pid) if "spawn_main" in command_line(pid)
+            ]
+            ready = [w for w in workers if worker_pids(w)]
+            if len(ready) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert len(workers) == 2
         for worker in workers:
             (query_worker,) = worker_pids(worker)
