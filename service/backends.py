@@ -180,12 +180,8 @@ class RemoteStore:
     def send(self, method: str, url: str, **kwargs) -> httpx.Response:
         try:
             response = self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise StoreTimeout(
-                f"The SPARQL engine did not answer within {self.timeout:g} s"
-            ) from None
         except httpx.TransportError as error:
-            raise StoreUnavailable(f"The SPARQL engine cannot be reached: {error}") from None
+            raise transport_failure(error, self.timeout) from None
         refused = engine_refusal(response.status_code, response.text)
         if refused is not None:
             raise refused
@@ -252,6 +248,13 @@ class RemoteStore:
 
     def __len__(self) -> int:
         return sum(self.graph_counts().values())
+
+
+def transport_failure(error: httpx.TransportError, timeout: float) -> StoreError:
+    """What a request to the engine that got no answer means: too slow (504) or down (503)."""
+    if isinstance(error, httpx.TimeoutException):
+        return StoreTimeout(f"The SPARQL engine did not answer within {timeout:g} s")
+    return StoreUnavailable(f"The SPARQL engine cannot be reached: {error}")
 
 
 def engine_refusal(status: int, text: str) -> StoreUnavailable | None:

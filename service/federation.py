@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .negotiation import _NETWORK_WORD, tokens
+from .negotiation import _NETWORK_WORD, declared_prefixes, iri_of, tokens
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,11 @@ def network_uses(text: str) -> list[NetworkUse]:
     if not _ANY_KEYWORD.search(text):
         return []
     stream = list(tokens(text))
-    prefixes: dict[str, str] = {}
+    prefixes = declared_prefixes(stream)
     uses = []
     for index, token in enumerate(stream):
         if token.kind != "word":
             continue
-        if token.text.upper() == "PREFIX" and index + 2 < len(stream):
-            name, iri = stream[index + 1], stream[index + 2]
-            if iri.kind == "iri":
-                prefixes[name.text] = iri.text[1:-1]
         for match in _NETWORK_WORD.finditer(token.text):
             rest = token.text[match.end() :]
             following = [t.text for t in stream[index + 1 : index + 4]]
@@ -57,15 +53,7 @@ def target_of(words: list[str], prefixes: dict[str, str]) -> str | None:
     """The IRI a SERVICE or LOAD names, from the words after the keyword (SILENT skipped)."""
     if words and words[0].upper() == "SILENT":
         words = words[1:]
-    if not words:
-        return None
-    word = words[0]
-    if word.startswith("<") and word.endswith(">"):
-        return word[1:-1]
-    prefix, colon, local = word.partition(":")
-    if colon and not word.startswith(("?", "$")) and f"{prefix}:" in prefixes:
-        return prefixes[f"{prefix}:"] + local
-    return None
+    return iri_of(words[0], prefixes) if words else None
 
 
 def check(text: str, allowed: Iterable[str]) -> None:

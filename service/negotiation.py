@@ -307,6 +307,26 @@ def tokens(text: str) -> Iterable[Token]:
             depth += 1
 
 
+def declared_prefixes(stream: Sequence[Token]) -> dict[str, str]:
+    """The PREFIX declarations among a query's tokens: the name with its colon, its namespace."""
+    prefixes = {}
+    for index, token in enumerate(stream[:-2]):
+        name, iri = stream[index + 1], stream[index + 2]
+        if token.kind == "word" and token.text.upper() == "PREFIX" and iri.kind == "iri":
+            prefixes[name.text] = iri.text[1:-1]
+    return prefixes
+
+
+def iri_of(word: str, prefixes: dict[str, str]) -> str | None:
+    """The IRI a token stands for: `<iri>`, or a prefixed name the query declares; else None."""
+    if word.startswith("<") and word.endswith(">"):
+        return word[1:-1]
+    prefix, colon, local = word.partition(":")
+    if colon and not word.startswith(("?", "$")) and f"{prefix}:" in prefixes:
+        return prefixes[f"{prefix}:"] + local
+    return None
+
+
 @dataclass(frozen=True)
 class QueryShape:
     """What the protocol needs to know of a query before it runs: its form and its dataset."""

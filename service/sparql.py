@@ -36,11 +36,11 @@ from . import negotiation as neg
 from .backends import (
     RemoteStore,
     StoreError,
-    StoreTimeout,
     StoreUnavailable,
     as_query_results,
     engine_refusal,
     form_headers,
+    transport_failure,
 )
 from .bindings import binding_points
 from .namespaces import canonical_prefixes
@@ -592,25 +592,18 @@ def from_clauses(text: str) -> tuple[list[str], list[str]]:
     """The graphs a query's FROM and FROM NAMED clauses name (IRIs, or prefixed names resolved
     by its PREFIX declarations)."""
     stream = list(neg.tokens(text))
-    prefixes: dict[str, str] = {}
+    prefixes = neg.declared_prefixes(stream)
     default: list[str] = []
     named: list[str] = []
     for index, token in enumerate(stream):
-        word = token.text.upper() if token.kind == "word" else ""
-        following = stream[index + 1 : index + 3]
-        if word == "PREFIX" and len(following) == 2 and following[1].kind == "iri":
-            prefixes[following[0].text] = following[1].text[1:-1]
-        if word != "FROM" or token.depth != 0 or not following:
+        if token.kind != "word" or token.text.upper() != "FROM" or token.depth != 0:
             continue
-        into, target = default, following[0]
-        if target.kind == "word" and target.text.upper() == "NAMED" and len(following) == 2:
-            into, target = named, following[1]
-        if target.kind == "iri":
-            into.append(target.text[1:-1])
-        else:
-            prefix, colon, local = target.text.partition(":")
-            if colon and f"{prefix}:" in prefixes:
-                into.append(prefixes[f"{prefix}:"] + local)
+        into, following = default, stream[index + 1 : index + 3]
+        if following and following[0].text.upper() == "NAMED":
+            into, following = named, following[1:]
+        iri = neg.iri_of(following[0].text, prefixes) if following else None
+        if iri is not None:
+            into.append(iri)
     return default, named
 
 
@@ -652,12 +645,8 @@ async def proxy_query(
     )
     try:
         upstream = await client.send(outgoing, stream=True, auth=remote.client.auth)
-    except httpx.TimeoutException:
-        raise StoreTimeout(
-            f"The SPARQL engine did not answer within {remote.timeout:g} s"
-        ) from None
     except httpx.TransportError as error:
-        raise StoreUnavailable(f"The SPARQL engine cannot be reached: {error}") from None
+        raise transport_failure(error, remote.timeout) from None
     if upstream.status_code >= 400:
         message = (await upstream.aread()).decode("utf-8", errors="replace")[:2000]
         await upstream.aclose()

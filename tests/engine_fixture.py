@@ -87,31 +87,47 @@ class OxigraphServer:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"oxigraph serve exited with {self.process.returncode}")
-                try:
-                    if client.post(self.query_url, data={"query": "ASK {}"}).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"oxigraph serve did not answer within {START_TIMEOUT:g} s")
+        wait_until_answering(self.process, self.query_url, "oxigraph serve", START_TIMEOUT)
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then kill) and wait until it has exited."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        stop_engine(self.process, STOP_TIMEOUT)
+
+
+def wait_until_answering(
+    process: subprocess.Popen,
+    query_url: str,
+    name: str,
+    timeout: float,
+    log: Callable[[], str] = lambda: "",
+) -> None:
+    """Wait until an engine started as `process` answers `ASK {}` at its query URL; stop it and
+    fail (with its log) if it exits or does not answer in time."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=5.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{log()}")
+            try:
+                if client.get(query_url, params={"query": "ASK {}"}).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    stop_engine(process, timeout)
+    raise RuntimeError(f"{name} did not answer within {timeout:g} s:\n{log()}")
+
+
+def stop_engine(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM (an engine closes its store), then kill if it does not stop in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def dakg_load(store: str, env: dict[str, str] | None = None, *args: str) -> str:

@@ -15,9 +15,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from unittest import mock
 import httpx
 import pyoxigraph as ox
 import pytest
-from engine_fixture import DAKG, dakg_load
+from engine_fixture import DAKG, dakg_load, stop_engine, wait_until_answering
 from fastapi.testclient import TestClient
 from server_fixture import HOST, free_port
 from test_stores import (
@@ -203,34 +201,11 @@ class VirtuosoServer:
 
     def wait_ready(self) -> None:
         """Wait until /sparql answers a query (a new database takes some seconds to create)."""
-        deadline = time.monotonic() + START_TIMEOUT
-        with httpx.Client(timeout=5.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"virtuoso-t exited with {self.process.returncode}:\n{self.log()}"
-                    )
-                try:
-                    answer = client.get(self.query_url, params={"query": "ASK {}"})
-                    if answer.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"virtuoso-t did not answer within {START_TIMEOUT:g} s:\n{self.log()}")
+        wait_until_answering(self.process, self.query_url, "virtuoso-t", START_TIMEOUT, self.log)
 
     def stop(self) -> None:
         """SIGTERM (Virtuoso checkpoints and exits), then kill if it does not stop in time."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        stop_engine(self.process, STOP_TIMEOUT)
 
     def select(self, query: str, dba: bool = False) -> list[dict[str, str]]:
         """A SELECT asked of the engine directly, anonymously at /sparql (what the service sees)
