@@ -180,3 +180,21 @@ def test_no_internal_query_becomes_a_route(dataset) -> None:
             assert f"/api/queries/{path.stem}" not in paths, path
     for path in (ROOT / "queries" / "validation").glob("*.rq"):
         assert not any(path.stem in route.split("/") for route in paths), path
+
+
+def test_the_describe_query_gives_what_describe_gives_for_every_subject(dataset) -> None:
+    """queries/resources/describe.rq follows blank nodes three levels deep, where DESCRIBE (its
+    concise bounded description) follows them all: the same triples for every subject, so the
+    data nests no deeper than the query reaches."""
+    import pyoxigraph as ox
+
+    text = (ROOT / "queries" / "resources" / "describe.rq").read_text(encoding="utf-8")
+    subjects = {
+        row["s"] for row in dataset.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER isIRI(?s) }")
+    }
+    assert len(subjects) > 500
+    for subject in subjects:
+        bound = {ox.Variable("entity"): subject}
+        described = set(dataset.query("DESCRIBE ?entity", substitutions=bound))
+        constructed = set(dataset.query(text, substitutions=bound))
+        assert constructed == described, subject
