@@ -142,6 +142,7 @@ class NotAcceptable(Exception):
 
     def __init__(self, offers: Sequence[Format], asked: str):
         self.offers = offers
+        self.asked = asked
         super().__init__(
             f"Not acceptable: {asked}. This answer is available as "
             + ", ".join(f.media_type for f in offers)
@@ -425,23 +426,37 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 class Negotiator:
-    """Format choices remembered by what the client sent: clients repeat the same few headers."""
+    """Format choices remembered by what the client sent: clients repeat the same few headers.
+    A refusal is remembered too (a results Accept header asks nothing for a graph, and every
+    SELECT asks which graph format it would have been given)."""
 
     def __init__(self, size: int = 512):
         self.size = size
-        self._choices: dict[tuple, Format] = {}
+        self._choices: dict[tuple, Format | NotAcceptable] = {}
 
     def pick(self, form: str, asked: tuple[str, ...], accept: str | None) -> Format:
         """The answer's format: the `format` parameter first, else the Accept header."""
+        found = self.offer(form, asked, accept)
+        if found is None:
+            refusal = self._choices[(form, asked, accept)]
+            assert isinstance(refusal, NotAcceptable)
+            raise NotAcceptable(refusal.offers, refusal.asked)
+        return found
+
+    def offer(self, form: str, asked: tuple[str, ...], accept: str | None) -> Format | None:
+        """As `pick`, but None when no format is acceptable."""
         key = (form, asked, accept)
         found = self._choices.get(key)
         if found is None:
             offers = offers_for(form)
-            found = from_parameter(asked, offers) or choose(accept, offers)
+            try:
+                found = from_parameter(asked, offers) or choose(accept, offers)
+            except NotAcceptable as refusal:
+                found = refusal
             if len(self._choices) >= self.size:
                 self._choices.clear()
             self._choices[key] = found
-        return found
+        return None if isinstance(found, NotAcceptable) else found
 
 
 # Keywords that make the engine reach out over the network: federated SERVICE calls in queries and

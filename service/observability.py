@@ -3,6 +3,7 @@ Prometheus text format (requests, latency histogram, timeouts, cache hits)."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import time
@@ -21,7 +22,8 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 @dataclass
 class Metrics:
-    """Counters of one app: requests by route and status, a latency histogram by route, timeouts."""
+    """Counters of one app: requests by route and status, a latency histogram by route, timeouts.
+    Each answer counts in one bucket (its first bound at or above); /metrics sums them upwards."""
 
     requests: Counter = field(default_factory=Counter)
     latency_buckets: Counter = field(default_factory=Counter)
@@ -33,9 +35,9 @@ class Metrics:
         self.requests[(route, status)] += 1
         self.latency_sum[route] += seconds
         self.latency_count[route] += 1
-        for bound in BUCKETS:
-            if seconds <= bound:
-                self.latency_buckets[(route, bound)] += 1
+        index = bisect.bisect_left(BUCKETS, seconds)
+        if index < len(BUCKETS):
+            self.latency_buckets[(route, BUCKETS[index])] += 1
         if status in (503, 504):
             self.timeouts += 1
 
@@ -53,8 +55,9 @@ class Metrics:
         ]
         for route in sorted(self.latency_count):
             name = label(route)
+            count = 0
             for bound in BUCKETS:
-                count = self.latency_buckets[(route, bound)]
+                count += self.latency_buckets[(route, bound)]
                 lines.append(
                     f'dakg_request_duration_seconds_bucket{{route="{name}",le="{bound}"}} {count}'
                 )
@@ -93,14 +96,19 @@ class ObservabilityMiddleware:
     """Times every request, counts it by its route template (never by raw path, which a client
     controls) and writes the access-log line when that log is on."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, log_requests: bool):
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, log_requests: bool, route: str | None = None
+    ):
         self.app = app
         self.metrics = metrics
         self.log_requests = log_requests
+        self.route = route  # the one route an app for a single route answers
         self.paths: dict[Any, str] | None = None
 
     def route_of(self, scope: Scope) -> str:
         """The template of the route that answered (plain Starlette routes say only their endpoint)."""
+        if self.route is not None:
+            return self.route
         path = getattr(scope.get("route"), "path", None)
         if path:
             return path

@@ -22,17 +22,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import os
+import pickle
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +51,18 @@ class WorkerLost(Exception):
 
 @dataclass
 class Worker:
-    """One worker process, the parent's end of its socket, and the snapshot it has loaded."""
+    """One worker process, the parent's end of its socket, and the snapshot it has loaded.
+
+    The parent reads the socket itself, without blocking: each message is a 4-byte length and a
+    pickle (what `multiprocessing.connection.Connection` writes and reads, which the worker uses),
+    gathered by the event loop's reader callback as the bytes come in."""
 
     spec: dict[str, Any]
     process: subprocess.Popen | None = None
-    connection: Connection | None = None
+    sock: socket.socket | None = None
     ready: bool = False
     generation: int = 0
+    _frames: Frames | None = None
     _watched: asyncio.AbstractEventLoop | None = None
     _readable: asyncio.Future | None = None
 
@@ -70,8 +75,9 @@ class Worker:
             stdin=subprocess.DEVNULL,
         )
         theirs.close()
-        self.connection = Connection(ours.detach())
-        self.connection.send(spec)
+        ours.sendall(frame(spec))
+        ours.setblocking(False)
+        self.sock, self._frames = ours, Frames()
         self.generation = generation
         self.ready = False
 
@@ -84,9 +90,14 @@ class Worker:
 
     async def ask(self, message: tuple, deadline: float | None) -> tuple:
         """Send a request and wait for the reply until the deadline (None: no deadline)."""
-        assert self.connection is not None
+        assert self.sock is not None
+        data = frame(message)
         try:
-            self.connection.send(message)
+            sent = self.sock.send(data)
+            if sent < len(data):  # a long query that fills the socket's buffer
+                await asyncio.get_running_loop().sock_sendall(self.sock, data[sent:])
+        except (BlockingIOError, InterruptedError):
+            await asyncio.get_running_loop().sock_sendall(self.sock, data)
         except OSError:
             raise WorkerLost("the query worker has stopped") from None
         return await self.receive(deadline)
@@ -94,16 +105,16 @@ class Worker:
     async def receive(self, deadline: float | None) -> tuple:
         """The next message from the worker, waited for on the event loop: the socket stays
         registered with the loop between queries, which saves two system calls a query."""
-        assert self.connection is not None
-        connection = self.connection
-        if not connection.poll():
+        assert self.sock is not None and self._frames is not None
+        frames = self._frames
+        if not frames.messages:
+            if frames.ended:
+                raise WorkerLost("the query worker has stopped")
             loop = asyncio.get_running_loop()
             readable = self._readable = loop.create_future()
             if self._watched is not loop:
                 self._unwatch()
-                loop.add_reader(connection.fileno(), self._on_readable)
-                # uvloop makes a watched descriptor non-blocking; messages are read whole.
-                os.set_blocking(connection.fileno(), True)
+                loop.add_reader(self.sock.fileno(), self._on_readable)
                 self._watched = loop
             timer = None
             if deadline is not None:
@@ -115,25 +126,39 @@ class Worker:
                 self._readable = None
                 if timer is not None:
                     timer.cancel()
-        try:
-            return connection.recv()
-        except (EOFError, OSError):
-            raise WorkerLost("the query worker has stopped") from None
+        return frames.messages.popleft()
 
     def _on_readable(self) -> None:
-        # A call the loop queued before the last answer was read may come after the next request
-        # was sent: the socket is asked again, so that only a real answer wakes the query.
-        if self.connection is None or not self.connection.poll():
+        """Read what the worker has written; wake the waiting query once a whole message is in
+        (or the worker has gone)."""
+        if self.sock is None or self._frames is None:
             return
-        if self._readable is not None and not self._readable.done():
-            self._readable.set_result(None)
-        elif self._readable is None:  # readable with nobody waiting (the worker ended): let go
-            self._unwatch()
+        frames = self._frames
+        while True:
+            try:
+                data = self.sock.recv(READ_BYTES)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b""
+            if not data:
+                frames.ended = True
+                self._unwatch()  # an ended socket stays readable: stop watching it
+                break
+            frames.feed(data)
+            if len(data) < READ_BYTES:  # all there was: no need to ask again
+                break
+        waiter = self._readable
+        if waiter is not None and not waiter.done():
+            if frames.messages:
+                waiter.set_result(None)
+            elif frames.ended:
+                waiter.set_exception(WorkerLost("the query worker has stopped"))
 
     def _unwatch(self) -> None:
-        if self._watched is not None and self.connection is not None:
+        if self._watched is not None and self.sock is not None:
             if not self._watched.is_closed():
-                self._watched.remove_reader(self.connection.fileno())
+                self._watched.remove_reader(self.sock.fileno())
         self._watched = None
 
     def stop(self) -> None:
@@ -142,9 +167,48 @@ class Worker:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.connection is not None:
-            self.connection.close()
-        self.process, self.connection, self.ready = None, None, False
+        if self.sock is not None:
+            self.sock.close()
+        self.process, self.sock, self._frames, self.ready = None, None, None, False
+
+
+# Read at most this much a call: a large answer comes in several reads.
+READ_BYTES = 1 << 20
+
+
+def frame(message: Any) -> bytes:
+    """A message as `Connection.send` writes it: its pickle's length (4 bytes, big-endian; -1
+    then 8 bytes for 2 GiB and more) and the pickle."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    size = len(payload)
+    if size > 0x7FFFFFFF:
+        return struct.pack("!iQ", -1, size) + payload
+    return struct.pack("!i", size) + payload
+
+
+@dataclass
+class Frames:
+    """The bytes read from a worker so far, cut into its messages."""
+
+    buffer: bytearray = field(default_factory=bytearray)
+    messages: collections.deque = field(default_factory=collections.deque)
+    ended: bool = False
+
+    def feed(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while len(buffer) >= 4:
+            (size,) = struct.unpack_from("!i", buffer)
+            start = 4
+            if size == -1:
+                if len(buffer) < 12:
+                    return
+                (size,) = struct.unpack_from("!Q", buffer, 4)
+                start = 12
+            if len(buffer) < start + size:
+                return
+            self.messages.append(pickle.loads(memoryview(buffer)[start : start + size]))
+            del buffer[: start + size]
 
 
 class QueryPool:
@@ -213,17 +277,21 @@ class QueryPool:
     async def _take(self, deadline: float | None) -> Worker:
         if self._idle:
             return self._idle.popleft()
-        waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         self._waiting.append(waiter)
-        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        timer = None
+        if deadline is not None:
+            timer = loop.call_later(max(deadline - time.monotonic(), 0.0), _expire, waiter)
         try:
-            return await asyncio.wait_for(waiter, remaining)
-        except TimeoutError:
-            raise WorkerTimeout() from None
+            return await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():  # handed a worker just as it gave up
-                self._give_back(waiter.result())
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_back(waiter.result())  # handed a worker just as it gave up
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _give_back(self, worker: Worker) -> None:
         while self._waiting:
@@ -264,9 +332,9 @@ class QueryPool:
             worker.start(self._snapshot, self._generation)
 
 
-def _expire(readable: asyncio.Future) -> None:
-    if not readable.done():
-        readable.set_exception(WorkerTimeout())
+def _expire(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(WorkerTimeout())
 
 
 def _stop_all(workers: list[Worker], folders: list[Path]) -> None:

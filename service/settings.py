@@ -67,6 +67,9 @@ class Settings:
     max_query_chars: int = 100_000
     # Endpoints SERVICE and LOAD may fetch from (none: the endpoint fetches nothing).
     federation_allow: tuple[str, ...] = ()
+    # A one-entity lookup (service/lookup.py) of a subject with at most this many triples is
+    # answered in the server's process, without a query worker (0: every query goes to one).
+    lookup_triples: int = 1000
     # HTTP worker processes of `dakg serve` (each with its own store and query workers).
     workers: int = 1
     access_log: bool = False
@@ -94,6 +97,7 @@ class Settings:
             "max_result_bytes": int(env.get("DAKG_MAX_RESULT_BYTES", str(64 * 1024 * 1024))),
             "max_query_chars": int(env.get("DAKG_MAX_QUERY_CHARS", "100000")),
             "federation_allow": env_list(env.get("DAKG_FEDERATION_ALLOW")),
+            "lookup_triples": int(env.get("DAKG_LOOKUP_TRIPLES", "1000")),
             "workers": int(env.get("DAKG_WORKERS", "1")),
             "access_log": env_bool(env.get("DAKG_ACCESS_LOG"), False),
         }

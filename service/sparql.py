@@ -1,9 +1,10 @@
 """The SPARQL 1.1 Protocol at /sparql: queries, updates, the service description and the query page.
 
 Answers are pyoxigraph's own serialised bytes. Clients' queries run in the query worker processes
-(service/querypool.py), so that one past the time limit is killed, and answers are kept in an LRU
-cache keyed by the dataset version, so that a repeated query costs a dictionary look-up and a
-conditional GET costs nothing.
+(service/querypool.py), so that one past the time limit is killed; a one-entity lookup of a
+subject with few triples, whose cost those triples bound, is answered at once in this process
+(service/lookup.py). Answers are kept in an LRU cache keyed by the dataset version, so that a
+repeated query costs a dictionary look-up and a conditional GET costs nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from . import federation, void
 from . import negotiation as neg
@@ -43,6 +45,7 @@ from .backends import (
     transport_failure,
 )
 from .bindings import binding_points
+from .lookup import few_triples, lookup_subject
 from .namespaces import canonical_prefixes
 from .querypool import QueryPool, WorkerLost, WorkerTimeout
 from .queryworker import (
@@ -292,12 +295,6 @@ class AnswerCache:
         return len(self._answers)
 
 
-def pick_format(form: str, asked: tuple[str, ...], accept: str | None) -> neg.Format:
-    """The answer's format: the `format` parameter first, else the Accept header."""
-    offers = neg.offers_for(form)
-    return neg.from_parameter(asked, offers) or neg.choose(accept, offers)
-
-
 def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any]:
     """The query's dataset: the protocol's graphs, else the query's FROM, else the union (in the
     plain form the query workers take: graph IRIs as strings, checked here)."""
@@ -316,13 +313,24 @@ def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any
     return {"use_default_graph_as_union": True}
 
 
-def offered(choose: Callable[[str], neg.Format], kind: str) -> str | None:
-    """The name of the format the client gets for an answer of this kind (None: none is
-    acceptable, which is an error only if the answer turns out to be of this kind)."""
-    try:
-        return choose(kind).name
-    except neg.NotAcceptable:
-        return None
+@dataclass(frozen=True)
+class Wanted:
+    """What one request accepts (its format parameters and Accept header), negotiated for each
+    kind of answer (results or graph) by the app's negotiator, which remembers its choices."""
+
+    negotiator: neg.Negotiator
+    formats: tuple[str, ...]
+    accept: str | None
+
+    def pick(self, kind: str) -> neg.Format:
+        """The format for an answer of this kind; NotAcceptable when there is none."""
+        return self.negotiator.pick(kind, self.formats, self.accept)
+
+    def name(self, kind: str) -> str | None:
+        """The name of the format for an answer of this kind (None: none is acceptable, which
+        is an error only if the answer turns out to be of this kind)."""
+        found = self.negotiator.offer(kind, self.formats, self.accept)
+        return found.name if found is not None else None
 
 
 def limits(settings: Settings) -> Limits:
@@ -333,7 +341,7 @@ def run_query(
     store: ox.Store,
     req: QueryRequest,
     shape: neg.QueryShape,
-    choose: Callable[[str], neg.Format],
+    wanted: Wanted,
     caps: Limits,
 ) -> tuple[neg.Format, Answer]:
     """Evaluate and serialise a query in this process (blocking: runs in a query thread)."""
@@ -343,12 +351,12 @@ def run_query(
             store,
             req.query,
             dataset,
-            offered(choose, neg.RESULTS),
-            offered(choose, neg.GRAPH),
+            wanted.name(neg.RESULTS),
+            wanted.name(neg.GRAPH),
             caps,
         )
     except Unacceptable as error:
-        choose(error.kind)  # raises NotAcceptable with the offers for this kind
+        wanted.pick(error.kind)  # raises NotAcceptable with the offers for this kind
         raise
     except ResultTooLarge as error:
         raise ProtocolError(422, str(error)) from None
@@ -360,7 +368,7 @@ async def run_in_worker(
     pool: QueryPool,
     req: QueryRequest,
     shape: neg.QueryShape,
-    choose: Callable[[str], neg.Format],
+    wanted: Wanted,
     caps: Limits,
     timeout: float | None,
 ) -> tuple[neg.Format, Answer]:
@@ -369,8 +377,8 @@ async def run_in_worker(
         "query",
         req.query,
         dataset_arguments(req, shape),
-        offered(choose, neg.RESULTS),
-        offered(choose, neg.GRAPH),
+        wanted.name(neg.RESULTS),
+        wanted.name(neg.GRAPH),
         caps,
     )
     deadline = time.monotonic() + timeout if timeout else None
@@ -390,7 +398,7 @@ async def run_in_worker(
         fmt = FORMATS[reply[2]]
         return fmt, Answer(fmt.content_type, reply[3])
     if reply[0] == "unacceptable":
-        choose(reply[1])  # raises NotAcceptable with the offers for this kind
+        wanted.pick(reply[1])  # raises NotAcceptable with the offers for this kind
     if reply[0] == "too-large":
         raise ProtocolError(422, reply[1])
     kind, text = reply[1], reply[2]
@@ -538,21 +546,30 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     if isinstance(dataset.store, RemoteStore):
         return await proxy_query(request, dataset.store, req, fmt, key)
 
-    def choose(form: str) -> neg.Format:
-        if fmt is not None and neg.FORMS[shape.form] == form:
-            return fmt
-        return pick_format(form, req.formats, accept)
-
+    wanted = Wanted(state.negotiator, req.formats, accept)
     timeout = state.settings.query_timeout
     caps = limits(state.settings)
-    if state.query_pool is not None:
-        fmt, answer = await run_in_worker(state.query_pool, req, shape, choose, caps, timeout)
+    if is_small_lookup(state.settings, dataset.store, req, shape):
+        fmt, answer = run_query(dataset.store, req, shape, wanted, caps)
+    elif state.query_pool is not None:
+        fmt, answer = await run_in_worker(state.query_pool, req, shape, wanted, caps, timeout)
     else:
-        work = (run_query, dataset.store, req, shape, choose, caps)
+        work = (run_query, dataset.store, req, shape, wanted, caps)
         fmt, answer = await in_thread(request, *work, timeout=timeout)
     key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
     state.cache.put(key, answer)
     return send(request, answer, neg.etag_for(*key))
+
+
+def is_small_lookup(
+    settings: Settings, store: ox.Store, req: QueryRequest, shape: neg.QueryShape
+) -> bool:
+    """Whether a query is a one-entity lookup of a subject with few triples, answered on the
+    event loop at once (service/lookup.py): its cost is bounded by those few triples."""
+    if not settings.lookup_triples or shape.form not in ("SELECT", "ASK"):
+        return False
+    subject = lookup_subject(req.query)
+    return subject is not None and few_triples(store, subject, settings.lookup_triples)
 
 
 class EngineClient:
@@ -820,6 +837,12 @@ async def sparql_endpoint(request: Request) -> Response:
         )
 
     return await protocol(request, handle)
+
+
+async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint as a bare ASGI app, for the app's lane past its middleware (service/app.py)."""
+    response = await sparql_endpoint(Request(scope, receive, send))
+    await response(scope, receive, send)
 
 
 # A plain (Starlette) route: the protocol reads the request itself, so FastAPI's parameter

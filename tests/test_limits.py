@@ -114,6 +114,71 @@ def test_a_pathological_query_is_stopped_while_another_client_is_answered(
     assert client.get("/sparql", params={"query": LOOKUP + "\n# after"}).status_code == 200
 
 
+CARD_LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/dakg/id/initiative/mynumber-card> ?p ?o }"
+
+
+def occupy_workers(base: str, count: int) -> tuple[list[threading.Thread], list[int]]:
+    """`count` clients, each running a query far past the time limit (each its own text)."""
+    statuses: list[int] = []
+
+    def pathological(n: int) -> None:
+        with httpx.Client(base_url=base, timeout=30.0) as other:
+            response = other.get("/sparql", params={"query": f"{CROSS_PRODUCT} # {n}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=pathological, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    return threads, statuses
+
+
+def test_a_lookup_is_answered_while_every_worker_is_busy(limited_server, client) -> None:
+    """A one-entity lookup of a subject with few triples is answered in the server's process:
+    it waits for no query worker, even when every worker runs a query past the limit."""
+    assert client.get("/sparql", params={"query": LOOKUP}).status_code == 200  # workers are up
+    workers = len(worker_pids(limited_server.process.pid))
+    threads, statuses = occupy_workers(limited_server.base, workers)
+    started = time.monotonic()
+    lookup = client.get("/sparql", params={"query": CARD_LOOKUP + " LIMIT 1000"})
+    seconds = time.monotonic() - started
+    busy = all(thread.is_alive() for thread in threads)
+    for thread in threads:
+        thread.join(timeout=TIME_LIMIT + 10)
+    assert lookup.status_code == 200 and "マイナンバーカード" in lookup.text
+    assert busy, "a worker was free: the test proves nothing"
+    assert seconds < TIME_LIMIT / 2
+    assert statuses == [503] * workers
+
+
+def test_a_lookup_of_a_subject_past_the_cap_waits_for_a_worker() -> None:
+    """With the cap below the subject's triples, the same lookup goes to the (busy) worker: it
+    is answered only once the query there has been stopped at the time limit."""
+    server = start_server(
+        {
+            "DAKG_QUERY_TIMEOUT": str(TIME_LIMIT),
+            "DAKG_QUERY_PROCESSES": "1",
+            "DAKG_LOOKUP_TRIPLES": "3",
+        }
+    )
+    try:
+        with httpx.Client(base_url=server.base, timeout=30.0) as http:
+            assert http.get("/sparql", params={"query": LOOKUP}).status_code == 200
+            threads, statuses = occupy_workers(server.base, 1)
+            started = time.monotonic()
+            lookup = http.get("/sparql", params={"query": CARD_LOOKUP + " LIMIT 1000"})
+            seconds = time.monotonic() - started
+            for thread in threads:
+                thread.join(timeout=TIME_LIMIT + 10)
+        # Sent 0.5 s after the long query, it waits until that one is stopped (at the limit),
+        # then gets the fresh worker (200) or runs out of time itself (503).
+        assert seconds > TIME_LIMIT - 0.5 - 0.2
+        assert lookup.status_code in (200, 503)
+        assert statuses == [503]
+    finally:
+        server.stop()
+
+
 def test_too_many_rows_is_refused_with_the_cap(client) -> None:
     over = client.get(
         "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 501", "format": "csv"}
