@@ -57,7 +57,7 @@ SCENARIOS = (
     ("construct", True),
     ("construct", False),
 )
-SERVERS = ("dakg", "dakg-2w", "dakg-threads", "oxigraph", "rdflib")
+SERVERS = ("dakg", "dakg-1w", "dakg-no-lookup", "dakg-threads", "oxigraph", "rdflib")
 # Targets at 100k: (minimum ratio to Oxigraph, maximum p99 in seconds or None).
 TARGETS = {
     ("lookup", True): (0.3, 0.005),

@@ -133,9 +133,10 @@ def wait_ready(server: Server, started: float, timeout: float) -> float:
 # two HTTP processes with one query worker each, and queries in the server's threads (no worker
 # processes: no hard stop at the time limit), to measure what each costs or brings.
 DAKG_VARIANTS = {
-    "dakg": {},
-    "dakg-2w": {"DAKG_WORKERS": "2", "DAKG_QUERY_PROCESSES": "1"},
-    "dakg-threads": {"DAKG_QUERY_PROCESSES": "0"},
+    "dakg": {},  # as `dakg serve` starts: one HTTP worker per core, one-entity lookups in them
+    "dakg-1w": {"DAKG_WORKERS": "1"},  # one HTTP process
+    "dakg-no-lookup": {"DAKG_LOOKUP_TRIPLES": "0"},  # every query to a query worker
+    "dakg-threads": {"DAKG_QUERY_PROCESSES": "0"},  # queries in the HTTP workers' threads
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +18,13 @@ from . import __version__, negotiation, resources, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, service_query
 from .dataset import UNKNOWN, Dataset
-from .observability import Metrics, ObservabilityMiddleware, metrics_endpoint
+from .observability import (
+    Metrics,
+    ObservabilityMiddleware,
+    SharedCounts,
+    metrics_endpoint,
+    share_counts,
+)
 from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .querypool import QueryPool
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         max_age=86400,
     )
     app.state.metrics = Metrics()
+    app.state.shared_counts = SharedCounts(settings.metrics_dir) if settings.metrics_dir else None
     app.add_middleware(
         ObservabilityMiddleware, metrics=app.state.metrics, log_requests=settings.access_log
     )
@@ -116,10 +125,18 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the query workers with the server, and stop them and the query threads with it."""
+    """Start the query workers with the server (and the sharing of counters between HTTP
+    workers), and stop them and the query threads with it."""
     if app.state.query_pool is not None:
         app.state.query_pool.warm()
+    sharing = None
+    if app.state.shared_counts is not None:
+        sharing = asyncio.create_task(share_counts(app.state))
     yield
+    if sharing is not None:
+        sharing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sharing
     if app.state.query_pool is not None:
         app.state.query_pool.stop()
     app.state.threads.shutdown()

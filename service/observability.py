@@ -3,13 +3,16 @@ Prometheus text format (requests, latency histogram, timeouts, cache hits)."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import json
 import logging
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -30,8 +33,10 @@ class Metrics:
     latency_sum: Counter = field(default_factory=Counter)
     latency_count: Counter = field(default_factory=Counter)
     timeouts: int = 0
+    observed: int = 0  # requests counted so far: whether there is anything new to share
 
     def observe(self, route: str, status: int, seconds: float) -> None:
+        self.observed += 1
         self.requests[(route, status)] += 1
         self.latency_sum[route] += seconds
         self.latency_count[route] += 1
@@ -41,7 +46,64 @@ class Metrics:
         if status in (503, 504):
             self.timeouts += 1
 
-    def render(self, cache_hits: int, cache_misses: int, workers_replaced: int = 0) -> str:
+    def counts(self, cache_hits: int, cache_misses: int, workers_replaced: int) -> Counts:
+        """Every counter of this process, with the answer cache's and the query pool's."""
+        return Counts(
+            requests=Counter(self.requests),
+            latency_buckets=Counter(self.latency_buckets),
+            latency_sum=Counter(self.latency_sum),
+            latency_count=Counter(self.latency_count),
+            totals=Counter(
+                timeouts=self.timeouts,
+                cache_hits=cache_hits,
+                cache_misses=cache_misses,
+                workers_replaced=workers_replaced,
+            ),
+        )
+
+
+@dataclass
+class Counts:
+    """A snapshot of counters, which adds up across the HTTP workers of one server."""
+
+    requests: Counter
+    latency_buckets: Counter
+    latency_sum: Counter
+    latency_count: Counter
+    totals: Counter
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.requests + other.requests,
+            self.latency_buckets + other.latency_buckets,
+            self.latency_sum + other.latency_sum,
+            self.latency_count + other.latency_count,
+            self.totals + other.totals,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "requests": [[r, s, n] for (r, s), n in self.requests.items()],
+                "latency_buckets": [[r, b, n] for (r, b), n in self.latency_buckets.items()],
+                "latency_sum": self.latency_sum,
+                "latency_count": self.latency_count,
+                "totals": self.totals,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Counts:
+        data = json.loads(text)
+        return cls(
+            Counter({(r, s): n for r, s, n in data["requests"]}),
+            Counter({(r, b): n for r, b, n in data["latency_buckets"]}),
+            Counter(data["latency_sum"]),
+            Counter(data["latency_count"]),
+            Counter(data["totals"]),
+        )
+
+    def render(self) -> str:
         """The Prometheus text exposition format, version 0.0.4."""
         lines = [
             "# HELP dakg_requests_total HTTP requests answered, by route and status.",
@@ -69,22 +131,62 @@ class Metrics:
                 f'dakg_request_duration_seconds_sum{{route="{name}"}} {self.latency_sum[route]:.6f}'
             )
             lines.append(f'dakg_request_duration_seconds_count{{route="{name}"}} {total}')
+        totals = self.totals
         lines += [
             "# HELP dakg_timeouts_total Requests answered 503 or 504: a query past its time limit or an engine down.",
             "# TYPE dakg_timeouts_total counter",
-            f"dakg_timeouts_total {self.timeouts}",
+            f"dakg_timeouts_total {totals['timeouts']}",
             "# HELP dakg_cache_hits_total SPARQL answers served from the cache.",
             "# TYPE dakg_cache_hits_total counter",
-            f"dakg_cache_hits_total {cache_hits}",
+            f"dakg_cache_hits_total {totals['cache_hits']}",
             "# HELP dakg_cache_misses_total SPARQL answers that had to be computed.",
             "# TYPE dakg_cache_misses_total counter",
-            f"dakg_cache_misses_total {cache_misses}",
+            f"dakg_cache_misses_total {totals['cache_misses']}",
             "# HELP dakg_query_workers_replaced_total Query worker processes killed and replaced: "
             "a query stopped at its time limit, or a worker that stopped.",
             "# TYPE dakg_query_workers_replaced_total counter",
-            f"dakg_query_workers_replaced_total {workers_replaced}",
+            f"dakg_query_workers_replaced_total {totals['workers_replaced']}",
         ]
         return "\n".join(lines) + "\n"
+
+
+class SharedCounts:
+    """The counters of the HTTP workers of one server (`dakg serve --workers N`), shared through
+    a folder the server makes: each worker writes its own to a file named by its process id
+    every PERIOD seconds (when they have changed) and as it stops, and /metrics, whichever worker
+    answers it, adds the others' files to its own live counters. A worker that has stopped keeps
+    its file, so the totals never go down."""
+
+    PERIOD = 1.0
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._written = -1
+
+    @property
+    def own(self) -> Path:
+        """This worker's file (named when used: a worker forked after the app was made has a
+        process id of its own)."""
+        return self.folder / f"{os.getpid()}.json"
+
+    def write(self, metrics: Metrics, counts: Counts) -> None:
+        if metrics.observed == self._written:
+            return
+        temporary = self.own.with_suffix(".tmp")
+        temporary.write_text(counts.to_json(), encoding="utf-8")
+        os.replace(temporary, self.own)
+        self._written = metrics.observed
+
+    def others(self) -> list[Counts]:
+        found = []
+        for path in sorted(self.folder.glob("*.json")):
+            if path == self.own:
+                continue
+            try:
+                found.append(Counts.from_json(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError):  # being replaced, or gone: next time
+                continue
+        return found
 
 
 def label(value: str) -> str:
@@ -165,10 +267,30 @@ def endpoint_paths(routes: Any) -> dict[Any, str]:
     return found
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    """/metrics in the Prometheus text format."""
-    state = request.app.state
-    cache = state.cache
+def own_counts(state: Any) -> Counts:
+    """This process's counters, with its answer cache's and query pool's."""
     pool = state.query_pool
-    body = state.metrics.render(cache.hits, cache.misses, pool.restarts if pool else 0)
-    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+    return state.metrics.counts(state.cache.hits, state.cache.misses, pool.restarts if pool else 0)
+
+
+async def share_counts(state: Any) -> None:
+    """Write this worker's counters for the others, every SharedCounts.PERIOD seconds (runs
+    until cancelled, as the worker stops; then they are written once more)."""
+    shared: SharedCounts = state.shared_counts
+    try:
+        while True:
+            shared.write(state.metrics, own_counts(state))
+            await asyncio.sleep(SharedCounts.PERIOD)
+    finally:
+        shared.write(state.metrics, own_counts(state))
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """/metrics in the Prometheus text format: the whole server's counters (with several HTTP
+    workers, the others' as they last wrote them, at most SharedCounts.PERIOD seconds old)."""
+    state = request.app.state
+    counts = own_counts(state)
+    if state.shared_counts is not None:
+        for other in state.shared_counts.others():
+            counts = counts + other
+    return PlainTextResponse(counts.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

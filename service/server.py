@@ -1,4 +1,5 @@
-"""`dakg serve`: the app factory on uvicorn, on uvloop and httptools when they are installed."""
+"""`dakg serve`: the app factory on uvicorn (one HTTP worker per core for a read-only endpoint), on
+uvloop and httptools when they are installed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import dataclasses
 import importlib.util
 import logging.config
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from .settings import Settings
 
@@ -31,11 +35,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="HTTP worker processes, each with its own copy of the store (default 1, or DAKG_WORKERS)",
+        help="HTTP worker processes, each with its own copy of the store (default, or 0: one per "
+        "core for a read-only endpoint, one with an update token; or DAKG_WORKERS)",
     )
     parser.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
+
+
+def engine(settings: Settings) -> bool:
+    """Whether the graph is on an external SPARQL engine (which holds the one copy)."""
+    return settings.store.startswith("sparql:")
+
+
+def http_workers(settings: Settings) -> int:
+    """How many HTTP worker processes to start: as asked, else one per core for a read-only
+    endpoint (each holds its own copy of the store and answers on its own core) and one when an
+    update token is set on the embedded store (an update must reach the one copy)."""
+    if settings.workers > 0:
+        return settings.workers
+    if settings.update_token and not engine(settings):
+        return 1
+    return max(1, os.cpu_count() or 1)
 
 
 def event_loop() -> str:
@@ -74,14 +95,12 @@ def log_config(level: str, access_log: bool) -> dict:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Load the graph (a graph that fails to load stops here, before the port opens), then serve.
+    """Load the graph (a graph that fails to load stops here, before the port opens), then serve,
+    from one HTTP worker per core for a read-only endpoint (`http_workers`).
 
-    With several workers each process builds its own app from the environment (the settings
-    given on the command line are passed on through it) behind one listening socket."""
-    import uvicorn
-
-    from .app import create_app
-
+    In memory the workers are forked once the graph is loaded (service/forking.py); on disk and
+    on an engine each builds its own app from the environment (the settings given on the
+    command line are passed on through it). All listen on one socket."""
     settings = dataclasses.replace(
         settings,
         host=args.host or settings.host,
@@ -92,7 +111,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     logging_config = log_config(args.log_level, settings.access_log)
     logging.config.dictConfig(logging_config)
-    if settings.workers > 1 and settings.update_token and not settings.store.startswith("sparql:"):
+    if settings.workers > 1 and settings.update_token and not engine(settings):
         print(
             "dakg serve: --workers above 1 serves a read-only endpoint: with DAKG_UPDATE_TOKEN "
             "set, each worker would apply an update to its own copy of the store (on an external "
@@ -100,9 +119,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    workers = http_workers(settings)
+    shared = tempfile.mkdtemp(prefix="dakg-metrics-") if workers > 1 else None
+    if shared is not None:
+        # The HTTP workers share their counters for /metrics through this folder, and the cores
+        # for their queries: each gets its share of query workers (at least two, so that one long
+        # query leaves another free), unless told otherwise.
+        settings = dataclasses.replace(settings, metrics_dir=Path(shared))
+        if "DAKG_QUERY_PROCESSES" not in os.environ:
+            share = max(2, (os.cpu_count() or 1) // workers)
+            settings = dataclasses.replace(settings, query_processes=share)
+    try:
+        return serve(settings, workers, args.log_level, logging_config)
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def serve(settings: Settings, workers: int, log_level: str, logging_config: dict) -> int:
+    """Load the graph, then serve it: in this process, from workers forked once it is loaded
+    (in memory), or from workers that each open the store (on disk, on an engine)."""
+    import uvicorn
+
+    from .app import create_app
+    from .forking import serve_forked
+
     app = create_app(settings)
     dataset = app.state.dataset
-    workers = max(1, settings.workers)
     print(
         f"dakg: {dataset.triples} quads in {len(dataset.sources)} graphs (version {dataset.version}) "
         f"on {dataset.config.describe()}"
@@ -118,16 +161,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         http=http_protocol(),
         lifespan="on",
         access_log=False,  # the JSON access log of service/observability.py replaces uvicorn's
-        log_level=args.log_level,
+        log_level=log_level,
         log_config=logging_config,
         server_header=False,
     )
+    if workers > 1 and dataset.config.kind == "memory":
+        return serve_forked(uvicorn.Config(app, **options), workers)
     if workers > 1:
-        del app  # each worker loads its own; this one only proved the graph loads
+        del app  # each worker opens its own; this one only proved the graph loads
         os.environ.update(
             DAKG_STORE=settings.store,
             DAKG_ACCESS_LOG="1" if settings.access_log else "0",
             DAKG_ROOT=str(settings.root),
+            DAKG_METRICS_DIR=str(settings.metrics_dir),
+            DAKG_QUERY_PROCESSES=str(settings.query_processes),
         )
         uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
         return 0

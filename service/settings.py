@@ -70,8 +70,12 @@ class Settings:
     # A one-entity lookup (service/lookup.py) of a subject with at most this many triples is
     # answered in the server's process, without a query worker (0: every query goes to one).
     lookup_triples: int = 1000
-    # HTTP worker processes of `dakg serve` (each with its own store and query workers).
-    workers: int = 1
+    # HTTP worker processes of `dakg serve` (each with its own store and query workers); 0: one
+    # per core for a read-only endpoint, one when it takes updates (server.py).
+    workers: int = 0
+    # Where the HTTP workers of one server share their counters for /metrics (set by `dakg
+    # serve` when it starts several; None: one process, nothing to share).
+    metrics_dir: Path | None = None
     access_log: bool = False
 
     @classmethod
@@ -98,7 +102,8 @@ class Settings:
             "max_query_chars": int(env.get("DAKG_MAX_QUERY_CHARS", "100000")),
             "federation_allow": env_list(env.get("DAKG_FEDERATION_ALLOW")),
             "lookup_triples": int(env.get("DAKG_LOOKUP_TRIPLES", "1000")),
-            "workers": int(env.get("DAKG_WORKERS", "1")),
+            "workers": int(env.get("DAKG_WORKERS", "0")),
+            "metrics_dir": Path(env["DAKG_METRICS_DIR"]) if env.get("DAKG_METRICS_DIR") else None,
             "access_log": env_bool(env.get("DAKG_ACCESS_LOG"), False),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -22,12 +22,15 @@ from server_fixture import DAKG, live_server_fixture, start_server
 from service.app import create_app
 from service.dataset import Dataset
 from service.federation import NetworkRefused, check, network_uses
+from service.server import http_workers
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 2.0
+# One HTTP worker, whose query workers are its children (the tests count them).
 limited_server = live_server_fixture(
     {
+        "DAKG_WORKERS": "1",
         "DAKG_QUERY_TIMEOUT": str(TIME_LIMIT),
         "DAKG_MAX_RESULT_ROWS": "500",
         "DAKG_MAX_RESULT_BYTES": "50000",
@@ -156,6 +159,7 @@ def test_a_lookup_of_a_subject_past_the_cap_waits_for_a_worker() -> None:
     is answered only once the query there has been stopped at the time limit."""
     server = start_server(
         {
+            "DAKG_WORKERS": "1",
             "DAKG_QUERY_TIMEOUT": str(TIME_LIMIT),
             "DAKG_QUERY_PROCESSES": "1",
             "DAKG_LOOKUP_TRIPLES": "3",
@@ -398,33 +402,66 @@ def command_line(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
-def test_several_http_workers_serve_one_port() -> None:
-    """`dakg serve --workers 2`: two HTTP processes behind one port, each with its own store and
-    query worker, both answering."""
-    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", "2"))
+def http_workers_of(server_pid: int, count: int) -> dict[int, set[int]]:
+    """The server's HTTP workers (its children) with their query workers, once `count` HTTP
+    workers each have theirs (they start them as they start)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = {pid: worker_pids(pid) for pid in worker_pids(server_pid)}
+        if (len(found) == count and all(found.values())) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def metric_value(text: str, name: str) -> int:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+def test_several_http_workers_serve_one_port_and_count_together(workers: str) -> None:
+    """`dakg serve --workers N` in memory: N HTTP processes forked from the one that loaded the
+    graph, behind one port, each with its own query workers; /metrics, whichever answers it,
+    counts every worker's requests."""
+    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", workers))
     try:
+        found = http_workers_of(server.process.pid, int(workers))
+        assert len(found) == int(workers)
+        for http_worker, query_workers in found.items():
+            assert "dakg serve" in command_line(http_worker)  # forked, not spawned
+            (query_worker,) = query_workers
+            assert "service.queryworker" in command_line(query_worker)
         with httpx.Client(base_url=server.base, timeout=30.0) as http:
-            for n in range(20):
+            for n in range(30):
                 answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})
                 assert answer.status_code == 200 and answer.json()["boolean"] is True
             assert http.get("/health").json()["status"] == "ok"
-        # Each HTTP worker starts its query worker as it starts (the second may still be
-        # starting when the first answers): wait for both.
-        deadline = time.monotonic() + 60
-        while True:
-            workers = [
-                pid for pid in worker_pids(server.process.pid) if "spawn_main" in command_line(pid)
-            ]
-            ready = [w for w in workers if worker_pids(w)]
-            if len(ready) == 2 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        assert len(workers) == 2
-        for worker in workers:
-            (query_worker,) = worker_pids(worker)
-            assert "service.queryworker" in command_line(query_worker)
+            deadline = time.monotonic() + 10
+            while True:  # each worker shares its counters within a second
+                seen = [http.get("/metrics").text for _ in range(4)]
+                misses = [metric_value(text, "dakg_cache_misses_total") for text in seen]
+                if misses == [30] * 4 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+        assert misses == [30] * 4
+        assert all('dakg_requests_total{route="/sparql",status="200"} 30' in t for t in seen)
     finally:
         server.stop()
+    assert server.process.returncode == 0
+    for query_workers in found.values():  # gone with their HTTP workers
+        assert not any(alive(pid) for pid in query_workers)
+
+
+def test_a_read_only_endpoint_has_one_http_worker_per_core() -> None:
+    cores = os.cpu_count() or 1
+    assert http_workers(Settings()) == cores
+    assert http_workers(Settings(workers=3)) == 3
+    # An update must reach the one copy of the embedded store; an engine holds its own.
+    assert http_workers(Settings(update_token="secret")) == 1
+    engine = "sparql:http://127.0.0.1:7878/query"
+    assert http_workers(Settings(update_token="secret", store=engine)) == cores
 
 
 live_server = live_server_fixture()
