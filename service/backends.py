@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import string
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,13 @@ class BearerAuth(httpx.Auth):
 def service_query(name: str) -> str:
     """A fixed protocol query of queries/service/ (counts, graph lists, dumps)."""
     return (QUERIES_DIR / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def service_update(name: str, **terms: str) -> str:
+    """An update of queries/service/ (`name.ru`), its `$placeholders` filled with the given
+    N-Triples terms or text; a placeholder left unfilled is an error (KeyError)."""
+    template = string.Template((QUERIES_DIR / f"{name}.ru").read_text(encoding="utf-8"))
+    return template.substitute(terms)
 
 
 class RemoteStore:

@@ -41,6 +41,9 @@ class Dataset:
     version: str
     triples: int
     config: StoreConfig = field(default_factory=lambda: StoreConfig("memory"))
+    # The most quads any one subject has, read as the store is loaded in memory (None: not
+    # known, as on disk or after an update): a one-entity lookup needs no counting below it.
+    largest_subject: int | None = None
 
     @classmethod
     def load(cls, root: Path) -> Dataset:
@@ -51,11 +54,14 @@ class Dataset:
         for source in sources:
             digest.update(source.graph.encode())
             digest.update(source.path.read_bytes())
+        (row,) = store.query(service_query("largest-subject"))
+        most = row["most"]
         return cls(
             store=store,
             sources=tuple(sources),
             version=digest.hexdigest()[:16],
             triples=len(store),
+            largest_subject=int(most.value) if most is not None else 0,
         )
 
     @classmethod

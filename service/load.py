@@ -21,7 +21,14 @@ from typing import TextIO
 
 import pyoxigraph as ox
 
-from .backends import RemoteStore, StoreConfig, StoreSettingError, graph_counts, open_store
+from .backends import (
+    RemoteStore,
+    StoreConfig,
+    StoreSettingError,
+    graph_counts,
+    open_store,
+    service_update,
+)
 from .namespaces import GRAPH
 from .settings import Settings
 from .sources import GRAPH_DIRS, RdfSourceError, Source, graph_name, turtle_files
@@ -126,7 +133,7 @@ def put_remote(remote: RemoteStore, source: Source, scratch: ox.Store) -> None:
             headers={"content-type": "application/n-triples"},
         )
         return
-    remote.update(f"DROP SILENT GRAPH {graph}")
+    remote.update(service_update("drop-graph", graph=str(graph)))
     # Blank nodes are scoped to one request: a graph that has any is sent in one piece.
     has_blank = any(
         isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
@@ -134,15 +141,13 @@ def put_remote(remote: RemoteStore, source: Source, scratch: ox.Store) -> None:
     size = len(quads) if has_blank else CHUNK
     for start in range(0, len(quads), max(1, size)):
         body = ntriples(quads[start : start + size]).decode("utf-8")
-        if has_blank:  # INSERT DATA with blank nodes is refused by some engines (Virtuoso: SP031)
-            remote.update(f"INSERT {{ GRAPH {graph} {{\n{body}}} }} WHERE {{}}")
-        else:
-            remote.update(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}} }}")
+        name = "insert-blank-nodes" if has_blank else "insert-data"
+        remote.update(service_update(name, graph=str(graph), triples=body))
 
 
 def drop_graph(store: ox.Store | RemoteStore, graph: str) -> None:
     if isinstance(store, RemoteStore):
-        store.update(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
+        store.update(service_update("drop-graph", graph=str(ox.NamedNode(graph))))
     else:
         store.remove_graph(ox.NamedNode(graph))
 

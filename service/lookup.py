@@ -24,6 +24,7 @@ and is answered by a worker; so is a lookup of a subject with more triples than 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -38,7 +39,7 @@ _LOOKUP = re.compile(
     rf"""
     \s*
     (?P<prefixes>(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:\s*{_IRI}\s*)*)
-    (?:SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?(?:\*|{_VAR}(?:\s+{_VAR})*)\s*|ASK\s*)
+    (?:(?P<select>SELECT)\s+(?:(?:DISTINCT|REDUCED)\s+)?(?:\*|{_VAR}(?:\s+{_VAR})*)\s*|ASK\s*)
     (?:WHERE\s*)?
     \{{\s*
       (?P<subject>{_IRI}|{_PNAME})\s+
@@ -53,21 +54,31 @@ _LOOKUP = re.compile(
 _PREFIX = re.compile(r"PREFIX\s+((?:[A-Za-z][\w.-]*)?:)\s*<([^>]*)>", re.IGNORECASE | re.ASCII)
 
 
-def lookup_subject(text: str) -> str | None:
-    """The subject IRI of a one-entity lookup (see the module's description), else None."""
+@dataclass(frozen=True)
+class Lookup:
+    """A one-entity lookup: its form (SELECT or ASK) and its subject's IRI."""
+
+    form: str
+    subject: str
+
+
+def lookup_of(text: str) -> Lookup | None:
+    """The lookup a query is (see the module's description), else None."""
     if len(text) > MAX_LOOKUP_CHARS:
         return None
     match = _LOOKUP.fullmatch(text)
     if match is None:
         return None
+    form = "SELECT" if match.group("select") else "ASK"
     subject = match.group("subject")
     if subject.startswith("<"):
         iri = subject[1:-1]
-        return iri if ":" in iri else None  # a relative IRI has no base to resolve against
+        # A relative IRI has no base to resolve against.
+        return Lookup(form, iri) if ":" in iri else None
     prefix, _, local = subject.partition(":")
     declared = dict(_PREFIX.findall(match.group("prefixes")))
     namespace = declared.get(prefix + ":")
-    return None if namespace is None else namespace + local
+    return None if namespace is None else Lookup(form, namespace + local)
 
 
 def few_triples(store: ox.Store, subject: str, cap: int) -> bool:

@@ -45,7 +45,8 @@ from .backends import (
     transport_failure,
 )
 from .bindings import binding_points
-from .lookup import few_triples, lookup_subject
+from .dataset import Dataset
+from .lookup import few_triples, lookup_of
 from .namespaces import canonical_prefixes
 from .querypool import QueryPool, WorkerLost, WorkerTimeout
 from .queryworker import (
@@ -526,8 +527,14 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     dataset = state.dataset
     accept = request.headers.get("accept")
     check_length(request, req.query, "query")
-    refuse_network(request, req.query)
-    shape = neg.query_shape(req.query)
+    # A one-entity lookup's form is all there is to read of it (it holds no SERVICE, no FROM,
+    # no nesting: see service/lookup.py); any other query is read and checked in full.
+    lookup = lookup_of(req.query) if state.settings.lookup_triples else None
+    if lookup is None:
+        refuse_network(request, req.query)
+        shape = neg.query_shape(req.query)
+    else:
+        shape = neg.QueryShape(lookup.form, names_dataset=False)
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
         return state.query_page.response(request)
@@ -549,7 +556,7 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     wanted = Wanted(state.negotiator, req.formats, accept)
     timeout = state.settings.query_timeout
     caps = limits(state.settings)
-    if is_small_lookup(state.settings, dataset.store, req, shape):
+    if lookup is not None and is_small(dataset, lookup.subject, state.settings.lookup_triples):
         fmt, answer = run_query(dataset.store, req, shape, wanted, caps)
     elif state.query_pool is not None:
         fmt, answer = await run_in_worker(state.query_pool, req, shape, wanted, caps, timeout)
@@ -561,15 +568,14 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     return send(request, answer, neg.etag_for(*key))
 
 
-def is_small_lookup(
-    settings: Settings, store: ox.Store, req: QueryRequest, shape: neg.QueryShape
-) -> bool:
-    """Whether a query is a one-entity lookup of a subject with few triples, answered on the
-    event loop at once (service/lookup.py): its cost is bounded by those few triples."""
-    if not settings.lookup_triples or shape.form not in ("SELECT", "ASK"):
-        return False
-    subject = lookup_subject(req.query)
-    return subject is not None and few_triples(store, subject, settings.lookup_triples)
+def is_small(dataset: Dataset, subject: str, cap: int) -> bool:
+    """Whether a one-entity lookup's subject has at most `cap` triples, so that it is answered
+    on the event loop at once (service/lookup.py): known for every subject when no subject has
+    more, else counted."""
+    largest = dataset.largest_subject
+    if largest is not None and largest <= cap:
+        return True
+    return few_triples(dataset.store, subject, cap)
 
 
 class EngineClient:
@@ -773,7 +779,9 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
-    state.dataset = dataclasses.replace(current, version=version, triples=triples)
+    state.dataset = dataclasses.replace(
+        current, version=version, triples=triples, largest_subject=None
+    )
     state.cache.clear()
     client = request.client.host if request.client else "unknown"
     # Who changed what, when (the log's timestamp), how much: never the token.

@@ -3,13 +3,19 @@ subject's triples are counted first, and that their answers are the workers' ans
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.dataset import Dataset
-from service.lookup import few_triples, lookup_subject
+from service.lookup import Lookup, few_triples, lookup_of
 from service.settings import Settings
+from service.sparql import is_small
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CARD = "https://w3id.org/dakg/id/initiative/mynumber-card"
 LOOKUPS = {
@@ -66,12 +72,13 @@ NOT_LOOKUPS = [
 
 @pytest.mark.parametrize("query", sorted(LOOKUPS))
 def test_one_pattern_on_one_subject_is_a_lookup(query: str) -> None:
-    assert lookup_subject(query) == LOOKUPS[query]
+    form = "ASK" if query.startswith("ASK") else "SELECT"
+    assert lookup_of(query) == Lookup(form, LOOKUPS[query])
 
 
 @pytest.mark.parametrize("query", NOT_LOOKUPS)
 def test_anything_more_is_not_a_lookup(query: str) -> None:
-    assert lookup_subject(query) is None
+    assert lookup_of(query) is None
 
 
 def test_a_subject_is_small_up_to_the_cap(dataset: Dataset) -> None:
@@ -133,3 +140,31 @@ def test_a_malformed_lookup_is_400_with_the_parser_message(dataset: Dataset) -> 
         )
     assert response.status_code == 400
     assert response.text.startswith("Parse error:")
+
+
+def test_the_largest_subject_is_known_in_memory_and_spares_the_counting(dataset: Dataset) -> None:
+    counts = Counter(quad.subject for quad in dataset.store)
+    assert dataset.largest_subject == max(counts.values())
+    largest = dataset.largest_subject
+    # Below the largest, the subject's own triples are counted; at or above it, none are.
+    assert is_small(dataset, CARD, largest)
+    assert is_small(dataset, "https://w3id.org/dakg/id/no-such-thing", largest - 1)  # counted: 0
+    assert is_small(dataset, "not an IRI", largest)  # not counted: known small
+    assert not is_small(dataset, "not an IRI", largest - 1)  # counted: no such subject IRI
+
+
+def test_an_update_makes_the_largest_subject_unknown(dataset: Dataset) -> None:
+    settings = Settings.from_env(update_token="secret-token", query_processes=0)
+    app = create_app(settings, Dataset.load(ROOT))
+    assert app.state.dataset.largest_subject is not None
+    update = "INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/s> <http://example.org/p> 1 } }"
+    with TestClient(app) as client:
+        answer = client.post(
+            "/sparql", data={"update": update}, headers={"authorization": "Bearer secret-token"}
+        )
+        assert answer.status_code == 204
+        assert app.state.dataset.largest_subject is None
+        found = client.get(
+            "/sparql", params={"query": "SELECT ?o WHERE { <http://example.org/s> ?p ?o }"}
+        )
+    assert found.status_code == 200 and found.json()["results"]["bindings"][0]["o"]["value"] == "1"
