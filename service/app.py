@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -43,8 +45,13 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         version=__version__,
         description="The Digital Agency's 2021-09 to 2022-08 activity report as linked data.",
         lifespan=lifespan,
+        # Served by the routes below, which build the document off the event loop.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.openapi_lock = threading.Lock()
     app.state.dataset = dataset
     app.state.threads = sparql.QueryThreads(settings.query_threads)
     app.state.query_pool = query_pool(settings, dataset)
@@ -73,6 +80,9 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.sparql_lane = ObservabilityMiddleware(
         sparql.endpoint_app, app.state.metrics, settings.access_log, route=sparql.PATH
     )
+    app.add_api_route(OPENAPI, openapi_document, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", swagger_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc_page, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Prometheus metrics")
     app.add_api_route("/health", health, methods=["GET"], summary="Service health")
     app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
@@ -144,6 +154,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = app.state.dataset.store
     if isinstance(store, RemoteStore):
         store.close()
+
+
+OPENAPI = "/openapi.json"
+
+
+def build_openapi(app: FastAPI) -> dict:
+    """The OpenAPI document, built once (FastAPI keeps it): one thread builds, others wait."""
+    with app.state.openapi_lock:
+        return app.openapi()
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    """/openapi.json, built in a thread the first time: its examples are the first rows of each
+    saved query, which on a large store take minutes in all and must not hold the event loop."""
+    app = request.app
+    schema = app.openapi_schema or await run_in_threadpool(build_openapi, app)
+    return JSONResponse(schema)
+
+
+async def swagger_page(request: Request) -> Response:
+    return get_swagger_ui_html(openapi_url=OPENAPI, title=f"{request.app.title} - Swagger UI")
+
+
+async def redoc_page(request: Request) -> Response:
+    return get_redoc_html(openapi_url=OPENAPI, title=f"{request.app.title} - ReDoc")
 
 
 async def store_error(request: Request, error: Exception) -> Response:

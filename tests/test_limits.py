@@ -8,6 +8,7 @@ import concurrent.futures
 import http.server
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -19,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from server_fixture import DAKG, live_server_fixture, start_server
 
+from service import forking
 from service.app import create_app
 from service.dataset import Dataset
 from service.federation import NetworkRefused, check, network_uses
@@ -452,6 +454,33 @@ def test_several_http_workers_serve_one_port_and_count_together(workers: str) ->
     assert server.process.returncode == 0
     for query_workers in found.values():  # gone with their HTTP workers
         assert not any(alive(pid) for pid in query_workers)
+
+
+def test_a_forked_worker_that_dies_is_forked_again() -> None:
+    """The parent forks a new HTTP worker (from the loaded graph) in place of one that dies,
+    and the port goes on answering throughout."""
+    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", "2"))
+    try:
+        before = http_workers_of(server.process.pid, 2)
+        time.sleep(forking.SHORTEST_LIFE + 0.5)  # past the age at which a worker is replaced
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = set(worker_pids(server.process.pid))
+            if victim not in now and len(now) == 2:
+                break
+            time.sleep(0.1)
+        after = http_workers_of(server.process.pid, 2)
+        assert victim not in after and len(after) == 2
+        with httpx.Client(base_url=server.base, timeout=30.0) as http:
+            for n in range(10):
+                answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})
+                assert answer.status_code == 200
+        assert "starting another" in server.log()
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
 
 
 def test_a_read_only_endpoint_has_one_http_worker_per_core() -> None:

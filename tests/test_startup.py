@@ -6,6 +6,8 @@ the same as when everything was read at start."""
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +92,47 @@ def test_the_app_starts_without_running_the_example_queries(dataset: Dataset, ca
         ran = len(calls["examples"])
         assert client.get("/openapi.json").json() == spec
         assert len(calls["examples"]) == ran  # built once
+
+
+def test_the_openapi_document_is_built_off_the_event_loop(
+    dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its examples may take minutes on a large store: meanwhile the service answers, and a
+    second request for the document waits for the one build rather than starting another."""
+    example_rows = api.example_rows
+    built: list[str] = []
+
+    def slow_examples(dataset, query):
+        built.append(query.name)
+        time.sleep(0.1)  # some 20 queries: two seconds in all
+        return example_rows(dataset, query)
+
+    monkeypatch.setattr(api, "example_rows", slow_examples)
+    app = create_app(Settings.from_env(root=ROOT), dataset)
+    with TestClient(app) as client:
+        documents: list[dict] = []
+
+        def fetch() -> None:
+            documents.append(client.get("/openapi.json").json())
+
+        fetchers = [threading.Thread(target=fetch) for _ in range(2)]
+        for fetcher in fetchers:
+            fetcher.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        health = client.get("/health")
+        answered = time.monotonic() - started
+        building = any(fetcher.is_alive() for fetcher in fetchers)
+        for fetcher in fetchers:
+            fetcher.join(timeout=60)
+        assert health.status_code == 200
+        assert building, "the document was built before the test could ask anything else"
+        assert answered < 0.5
+        assert len(documents) == 2 and documents[0] == documents[1]
+        assert "/api/queries/milestones" in documents[0]["paths"]
+        assert sorted(built) == sorted(set(built))  # each example query ran once
+        assert client.get("/docs").status_code == 200
+        assert "/openapi.json" in client.get("/docs").text
 
 
 def test_the_pages_read_entities_and_labels_on_first_use(dataset: Dataset, calls) -> None:
