@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     )
     app.state.settings = settings
     app.state.openapi_lock = threading.Lock()
+    app.state.openapi_build = None
     app.state.dataset = dataset
     app.state.threads = sparql.QueryThreads(settings.query_threads)
     app.state.query_pool = query_pool(settings, dataset)
@@ -169,7 +170,21 @@ async def openapi_document(request: Request) -> JSONResponse:
     """/openapi.json, built in a thread the first time: its examples are the first rows of each
     saved query, which on a large store take minutes in all and must not hold the event loop."""
     app = request.app
-    schema = app.openapi_schema or await run_in_threadpool(build_openapi, app)
+    schema = app.openapi_schema
+    if schema is None:
+        # One build for every request that comes meanwhile: each awaits it on the loop (one
+        # thread builds, rather than one thread per waiting request).
+        loop = asyncio.get_running_loop()
+        build = app.state.openapi_build
+        if (
+            build is None
+            or build.get_loop() is not loop
+            or (build.done() and (build.cancelled() or build.exception() is not None))
+        ):
+            build = app.state.openapi_build = loop.create_task(
+                run_in_threadpool(build_openapi, app)
+            )
+        schema = await asyncio.shield(build)
     return JSONResponse(schema)
 
 

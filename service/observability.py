@@ -8,6 +8,7 @@ import bisect
 import json
 import logging
 import os
+import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("dakg.access")
+log = logging.getLogger("dakg.observability")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -162,12 +164,17 @@ class SharedCounts:
     def __init__(self, folder: Path):
         self.folder = folder
         self._written = -1
+        self._name: tuple[int, str] | None = None
 
     @property
     def own(self) -> Path:
-        """This worker's file (named when used: a worker forked after the app was made has a
-        process id of its own)."""
-        return self.folder / f"{os.getpid()}.json"
+        """This worker's file: named by its process id (when first used: a worker forked after
+        the app was made has a process id of its own) and a token, so that a later worker given
+        the same process id does not overwrite a stopped one's counts."""
+        pid = os.getpid()
+        if self._name is None or self._name[0] != pid:
+            self._name = (pid, secrets.token_hex(4))
+        return self.folder / f"{pid}-{self._name[1]}.json"
 
     def write(self, metrics: Metrics, counts: Counts) -> None:
         if metrics.observed == self._written:
@@ -279,10 +286,19 @@ async def share_counts(state: Any) -> None:
     shared: SharedCounts = state.shared_counts
     try:
         while True:
-            shared.write(state.metrics, own_counts(state))
+            write_counts(shared, state)
             await asyncio.sleep(SharedCounts.PERIOD)
     finally:
+        write_counts(shared, state)
+
+
+def write_counts(shared: SharedCounts, state: Any) -> None:
+    """Share this worker's counters; a folder that cannot be written to (full, or removed) is
+    logged and tried again next time, never an error of the service."""
+    try:
         shared.write(state.metrics, own_counts(state))
+    except OSError as error:
+        log.warning("counters not shared with the other workers: %s", error)
 
 
 async def metrics_endpoint(request: Request) -> Response:

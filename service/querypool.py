@@ -155,6 +155,11 @@ class Worker:
             elif frames.ended:
                 waiter.set_exception(WorkerLost("the query worker has stopped"))
 
+    def gone(self) -> bool:
+        """Whether the process has ended (killed, or out of memory) while nobody waited on it."""
+        ended = self._frames is not None and self._frames.ended
+        return ended or (self.process is not None and self.process.poll() is not None)
+
     def _unwatch(self) -> None:
         if self._watched is not None and self.sock is not None:
             if not self._watched.is_closed():
@@ -304,6 +309,8 @@ class QueryPool:
     async def _prepare(self, worker: Worker) -> None:
         """Start the worker if it has not started, wait until it has loaded, and bring it up to
         date with the latest snapshot (none of this counts against the query's deadline)."""
+        if worker.process is not None and worker.gone():
+            self._replace(worker, WorkerLost("the query worker stopped while idle"))
         with self._lock:
             if worker.process is None:
                 worker.start(self._snapshot, self._generation)

@@ -305,9 +305,11 @@ def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any
                 ox.NamedNode(graph)
             except ValueError as error:
                 raise ProtocolError(400, f"Invalid graph IRI: {error}") from None
+        # The dataset is a set of graphs: a graph named twice is read once (pyoxigraph would
+        # read it as often as it is named, multiplying the answer).
         return {
-            "default_graph": list(req.default_graphs),
-            "named_graphs": list(req.named_graphs or ()),
+            "default_graph": list(dict.fromkeys(req.default_graphs)),
+            "named_graphs": list(dict.fromkeys(req.named_graphs or ())),
         }
     if shape.names_dataset:
         return {}
@@ -527,9 +529,12 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     dataset = state.dataset
     accept = request.headers.get("accept")
     check_length(request, req.query, "query")
-    # A one-entity lookup's form is all there is to read of it (it holds no SERVICE, no FROM,
-    # no nesting: see service/lookup.py); any other query is read and checked in full.
-    lookup = lookup_of(req.query) if state.settings.lookup_triples else None
+    # A one-entity lookup on the union of the graphs: its form is all there is to read of it (it
+    # holds no SERVICE, no FROM, no nesting: see service/lookup.py); any other query is read and
+    # checked in full.
+    lookup = None
+    if state.settings.lookup_triples and req.default_graphs is None and req.named_graphs is None:
+        lookup = lookup_of(req.query)
     if lookup is None:
         refuse_network(request, req.query)
         shape = neg.query_shape(req.query)
@@ -774,6 +779,8 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     authorise(request)
     refuse_network(request, req.update)
     state = request.app.state
+    # From now until the update is in, no subject's size is known: lookups count theirs.
+    state.dataset = dataclasses.replace(state.dataset, largest_subject=None)
     triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
     if state.query_pool is not None:
         await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)

@@ -546,6 +546,20 @@ def test_a_worker_query_past_the_limit_is_stopped_in_process_too(dataset) -> Non
     assert app.state.query_pool.restarts == 1
 
 
+def test_a_worker_that_died_while_idle_is_replaced_before_the_next_query(dataset) -> None:
+    """A query worker killed from outside between queries (out of memory, say) is replaced
+    when it is next taken: the next client is answered, not told its query stopped it."""
+    app = create_app(Settings.from_env(query_processes=1), dataset)
+    with TestClient(app) as local:
+        assert local.get("/sparql", params={"query": "ASK { ?s ?p ?o } # 1"}).status_code == 200
+        (worker,) = app.state.query_pool._workers
+        worker.process.kill()
+        worker.process.wait()
+        answer = local.get("/sparql", params={"query": "ASK { ?s ?p ?o } # 2"})
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+        assert app.state.query_pool.restarts == 1
+
+
 def test_several_workers_refuse_updates_on_their_own_copies() -> None:
     """Each HTTP worker would apply an update to its own store: refused at start (exit 2)."""
     result = subprocess.run(

@@ -168,3 +168,18 @@ def test_an_update_makes_the_largest_subject_unknown(dataset: Dataset) -> None:
             "/sparql", params={"query": "SELECT ?o WHERE { <http://example.org/s> ?p ?o }"}
         )
     assert found.status_code == 200 and found.json()["results"]["bindings"][0]["o"]["value"] == "1"
+
+
+def test_a_graph_named_twice_is_read_once(dataset: Dataset) -> None:
+    """The protocol's dataset is a set of graphs: naming one twice does not double the answer
+    (so a lookup with graphs named, which goes the way of every other query, stays bounded)."""
+    graph = "https://w3id.org/dakg/graph/data/initiatives/mynumber-card"
+    query = f"SELECT ?p ?o WHERE {{ <{CARD}> ?p ?o }}"
+    with TestClient(create_app(Settings.from_env(query_processes=1), dataset)) as client:
+        once = client.get("/sparql", params={"query": query, "default-graph-uri": graph})
+        many = client.get(
+            "/sparql", params=[("query", query)] + [("default-graph-uri", graph)] * 50
+        )
+    rows = once.json()["results"]["bindings"]
+    assert once.status_code == many.status_code == 200 and len(rows) > 2
+    assert many.json()["results"]["bindings"] == rows
