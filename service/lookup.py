@@ -18,7 +18,9 @@ Only the plainest forms qualify (matched as a whole, before pyoxigraph parses th
     [ORDER BY ?v ...] [LIMIT n] [OFFSET n]
 
 Anything else (a FILTER, a second pattern, an expression, FROM, a property path) is not a lookup,
-and is answered by a worker; so is a lookup of a subject with more triples than the cap.
+and is answered by a worker; so is a lookup of a subject with more triples than the cap, and one
+sent with `default-graph-uri` or `named-graph-uri` (which pyoxigraph reads once per naming, so
+that repeating a graph multiplies the rows: service/sparql.py only asks here for the union).
 """
 
 from __future__ import annotations

@@ -347,7 +347,8 @@ def run_query(
     wanted: Wanted,
     caps: Limits,
 ) -> tuple[neg.Format, Answer]:
-    """Evaluate and serialise a query in this process (blocking: runs in a query thread)."""
+    """Evaluate and serialise a query in this process (blocking: a query thread runs it, or the
+    event loop itself for a small one-entity lookup, whose cost its subject's triples bound)."""
     dataset = dataset_arguments(req, shape)
     try:
         found = evaluate(
