@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,9 +126,29 @@ def parse_params(raw: bytes, where: str) -> Params:
     if not raw:
         return []
     try:
+        return [(unquote_plus(name), unquote_plus(value)) for name, _, value in fields(raw)]
+    except ValueError:  # a stray '%' or bytes that are not UTF-8: read again for the error
+        pass
+    try:
         return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as error:
         raise ProtocolError(400, f"The {where} is not valid UTF-8: {error}") from None
+
+
+def fields(raw: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """The name=value fields of a URL-encoded string, split at their first '=' (as parse_qsl)."""
+    return (field.partition(b"=") for field in raw.split(b"&") if field)
+
+
+def unquote_plus(encoded: bytes) -> str:
+    """A URL-encoded field decoded as parse_qsl decodes it, with '+' for a space, but in C: every
+    %XX becomes \\xXX for Python's own escape decoder (a backslash of the text first doubled),
+    and the bytes so recovered are read as UTF-8. Raises ValueError (UnicodeDecodeError among
+    them) for a '%' without two hex digits, and for bytes that are not UTF-8."""
+    if b"%" not in encoded:
+        return encoded.replace(b"+", b" ").decode("utf-8")
+    escaped = encoded.replace(b"+", b" ").replace(b"\\", b"\\\\").replace(b"%", b"\\x")
+    return escaped.decode("unicode_escape").encode("latin-1").decode("utf-8")
 
 
 def single(params: Params, name: str, where: str) -> str | None:
@@ -569,9 +589,11 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     else:
         work = (run_query, dataset.store, req, shape, wanted, caps)
         fmt, answer = await in_thread(request, *work, timeout=timeout)
-    key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+    if key is None or key[-1] != fmt.name:  # the format was known only once the query ran
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+        etag = neg.etag_for(*key)
     state.cache.put(key, answer)
-    return send(request, answer, neg.etag_for(*key))
+    return send(request, answer, etag)
 
 
 def is_small(dataset: Dataset, subject: str, cap: int) -> bool:
@@ -728,10 +750,24 @@ async def proxy_query(
 
 
 def send(request: Request, answer: Answer, etag: str) -> Response:
-    return Response(
-        content=answer.body,
-        headers={"content-type": answer.content_type, **answer_headers(request, etag)},
-    )
+    return AnswerResponse(answer, etag, request.app.state.cache_control)
+
+
+class AnswerResponse(Response):
+    """A 200 with an answer's bytes, its headers built as they are sent (the commonest response:
+    Starlette's own would check and encode each header again)."""
+
+    def __init__(self, answer: Answer, etag: str, cache_control: str):
+        self.status_code = 200
+        self.body = answer.body
+        self.background = None
+        self.raw_headers = [
+            (b"content-length", str(len(answer.body)).encode()),
+            (b"content-type", answer.content_type.encode("latin-1")),
+            (b"etag", etag.encode("latin-1")),
+            (b"cache-control", cache_control.encode("latin-1")),
+            (b"vary", b"Accept"),
+        ]
 
 
 def wants_page(accept: str | None, shape: neg.QueryShape) -> bool:

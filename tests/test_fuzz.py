@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixture import DAKG, live_server_fixture
 
-from service import cli
+from service import cli, sparql
 from service.app import create_app
 from service.settings import Settings
 
@@ -292,6 +292,33 @@ def test_random_protocol_parameters_never_make_a_server_error(
     }
     response = send_query(client, how, query, **params)
     check_answer(response, (query, params))
+
+
+# URL-encoded parameters: the endpoint's decoder against the standard library's, on bytes that
+# are mostly what encoders send (escapes, '+', '=', '&') and sometimes what they never send (a
+# stray '%', a backslash, bytes that are not UTF-8, escapes of such bytes).
+ENCODED_PIECES = st.sampled_from(
+    rb"% %2 %41 %e3%81%82 %E3%81 %ff %5C %5Cx41 \ \x41 \N{COMMA} \u0041 + = & a query %00 %0A"
+    rb" %25 %2B %26 %3D %zz %4g".split()
+    + [b"\xe3\x81\x82", b"\xff"]
+)
+
+
+@settings(max_examples=400, **FUZZ)
+@given(
+    pieces=st.lists(st.one_of(ENCODED_PIECES, st.binary(max_size=4)), max_size=12),
+    text=st.text(ANY_CHAR, max_size=30),
+)
+def test_url_encoded_parameters_decode_as_the_standard_library_does(pieces, text) -> None:
+    for raw in (b"".join(pieces), urlencode({"query": text, "x": text[::-1]}).encode()):
+        try:
+            expected = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            with pytest.raises(sparql.ProtocolError) as refused:
+                sparql.parse_params(raw, "URL query string")
+            assert refused.value.status == 400 and "not valid UTF-8" in str(refused.value)
+        else:
+            assert sparql.parse_params(raw, "URL query string") == expected
 
 
 @pytest.mark.parametrize(
