@@ -8,6 +8,15 @@ worker stops if the parent dies without passing anything on); a worker that
 dies is forked again from the same loaded state, unless it died within seconds of its start
 (then the server stops, rather than fork a failing worker again and again).
 
+Each worker listens on a socket of its own, all bound to the port with SO_REUSEPORT, so that
+the kernel spreads new connections across the workers (by a hash of each connection's
+addresses). On one shared listening socket, the worker that wakes first accepts every
+connection waiting, and a client that opens its connections together (a load generator, a
+pool) could find them all on one worker while the others idled. The parent holds the port with
+a socket that never listens (so receives no connection), bound only once a plain bind has shown
+the port free: another server cannot share the port by mistake. A worker's own socket closes
+with it, and with it any connection the kernel had queued there but the worker had not taken.
+
 Forking is safe here because the parent has started no thread: the query workers, query threads
 and event loop are each started by a worker after the fork. An on-disk store is not forked (its
 RocksDB threads would not follow), and neither is an engine's client (its connections would be
@@ -38,7 +47,11 @@ PR_SET_PDEATHSIG = 1
 def serve_forked(config: uvicorn.Config, workers: int) -> int:
     """Serve the config's app from `workers` forked processes on one listening socket; the
     exit status: 0 after a signal, 1 when a worker failed."""
-    sock = config.bind_socket()
+    try:
+        sock = port_holder(config)
+    except OSError as error:
+        print(f"dakg serve: cannot listen on {config.host}:{config.port}: {error}", file=sys.stderr)
+        return 1
     children: dict[int, float] = {}
     stopping = False
     parent = os.getpid()
@@ -110,8 +123,10 @@ def serve_child(config: uvicorn.Config, sock: socket.socket, parent: int) -> Non
             signal.signal(signum, signal.SIG_DFL)
         stop_with_parent(parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+        own = shared_port_socket(sock.family, sock.getsockname())
+        sock.close()
         server = uvicorn.Server(config)
-        server.run(sockets=[sock])
+        server.run(sockets=[own])
         code = 0 if server.started else 1
     except Exception:
         traceback.print_exc()
@@ -119,6 +134,27 @@ def serve_child(config: uvicorn.Config, sock: socket.socket, parent: int) -> Non
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def port_holder(config: uvicorn.Config) -> socket.socket:
+    """A socket that holds the config's port for the workers' own (it never listens): bound
+    plainly first, which fails when anything else has the port, then again to share it."""
+    with config.bind_socket() as plain:
+        family, address = plain.family, plain.getsockname()  # the port chosen, if 0 was asked
+    return shared_port_socket(family, address)
+
+
+def shared_port_socket(family: socket.AddressFamily, address: tuple) -> socket.socket:
+    """A TCP socket bound to an address that the other workers' sockets bind too."""
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def stop_with_parent(parent: int) -> None:

@@ -5,10 +5,12 @@ per worker, and federation only to allow-listed endpoints."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -18,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from server_fixture import DAKG, live_server_fixture, start_server
+from server_fixture import DAKG, HOST, live_server_fixture, start_server
 
 from service import forking
 from service.app import create_app
@@ -478,6 +480,63 @@ def test_a_forked_worker_that_dies_is_forked_again() -> None:
                 answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})
                 assert answer.status_code == 200
         assert "starting another" in server.log()
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+
+
+def established_connections(pid: int, port: int) -> int:
+    """How many established TCP connections to `port` the process holds (Linux's /proc)."""
+    sockets = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            sockets.add(os.readlink(fd))
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+        if local_port == port and state == "01" and f"socket:[{inode}]" in sockets:
+            held += 1
+    return held
+
+
+def test_connections_opened_together_are_spread_over_the_workers() -> None:
+    """Connections a client opens all at once (a pool, a load generator) do not all land on the
+    worker that wakes first: each worker listens on its own socket and the kernel spreads them,
+    so every worker holds some of them."""
+    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", "2"))
+    opened: list[socket.socket] = []
+    try:
+        workers = sorted(http_workers_of(server.process.pid, 2))
+        opened = [socket.create_connection((HOST, server.port), timeout=30) for _ in range(32)]
+        for sock in opened:  # answered, so accepted by a worker
+            sock.sendall(f"GET /health HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+        for sock in opened:
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        held = [established_connections(pid, server.port) for pid in workers]
+        assert sum(held) == 32 and min(held) > 0, held
+    finally:
+        for sock in opened:
+            sock.close()
+        server.stop()
+
+
+def test_a_second_server_on_the_same_port_is_refused() -> None:
+    """The workers share their port with one another only: another `dakg serve` on it stops
+    with the address in use (it would otherwise take a share of the connections unseen), and
+    the first goes on answering."""
+    server = start_server({"DAKG_QUERY_PROCESSES": "1"}, args=("--workers", "2"))
+    try:
+        second = subprocess.run(
+            [str(DAKG), "serve", "--host", HOST, "--port", str(server.port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "DAKG_ROOT": str(ROOT), "DAKG_QUERY_PROCESSES": "1"},
+        )
+        assert second.returncode != 0
+        assert "address already in use" in (second.stdout + second.stderr).lower()
+        assert httpx.get(server.url("/health"), timeout=30).status_code == 200
     finally:
         server.stop()
     assert server.process.returncode == 0
