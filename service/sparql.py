@@ -126,11 +126,12 @@ def parse_params(raw: bytes, where: str) -> Params:
     if not raw:
         return []
     try:
-        return [(unquote_plus(name), unquote_plus(value)) for name, _, value in fields(raw)]
-    except ValueError:  # a stray '%' or bytes that are not UTF-8: read again for the error
-        pass
-    try:
-        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+        # The raw bytes first: an escaped byte must not complete a character a raw one began.
+        text = raw.decode("utf-8")
+        try:
+            return [(unquote_plus(name), unquote_plus(value)) for name, _, value in fields(raw)]
+        except ValueError:  # a stray '%', or escapes of bytes that are not UTF-8: the slow way
+            return parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as error:
         raise ProtocolError(400, f"The {where} is not valid UTF-8: {error}") from None
 

@@ -31,7 +31,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from server_fixture import DAKG, live_server_fixture
 
@@ -299,12 +299,14 @@ def test_random_protocol_parameters_never_make_a_server_error(
 # stray '%', a backslash, bytes that are not UTF-8, escapes of such bytes).
 ENCODED_PIECES = st.sampled_from(
     rb"% %2 %41 %e3%81%82 %E3%81 %ff %5C %5Cx41 \ \x41 \N{COMMA} \u0041 + = & a query %00 %0A"
-    rb" %25 %2B %26 %3D %zz %4g".split()
-    + [b"\xe3\x81\x82", b"\xff"]
+    rb" %25 %2B %26 %3D %zz %4g %C3 %A9 %82".split()
+    + [b"\xe3\x81\x82", b"\xff", b"\xc3", b"\xa9", b"\x82"]
 )
 
 
 @settings(max_examples=400, **FUZZ)
+@example(pieces=[b"%C3", b"\xa9"], text="")  # an escape and a raw byte make a character: 400
+@example(pieces=[b"a=", b"\xc3", b"%A9"], text="")
 @given(
     pieces=st.lists(st.one_of(ENCODED_PIECES, st.binary(max_size=4)), max_size=12),
     text=st.text(ANY_CHAR, max_size=30),
