@@ -8,14 +8,14 @@ worker stops if the parent dies without passing anything on); a worker that
 dies is forked again from the same loaded state, unless it died within seconds of its start
 (then the server stops, rather than fork a failing worker again and again).
 
-Each worker listens on a socket of its own, all bound to the port with SO_REUSEPORT, so that
-the kernel spreads new connections across the workers (by a hash of each connection's
+Each worker accepts on a listening socket of its own, all bound to the port with SO_REUSEPORT,
+so that the kernel spreads new connections over the workers (by a hash of each connection's
 addresses). On one shared listening socket, the worker that wakes first accepts every
 connection waiting, and a client that opens its connections together (a load generator, a
-pool) could find them all on one worker while the others idled. The parent holds the port with
-a socket that never listens (so receives no connection), bound only once a plain bind has shown
-the port free: another server cannot share the port by mistake. A worker's own socket closes
-with it, and with it any connection the kernel had queued there but the worker had not taken.
+pool) could find them all on one worker while the others idled. The parent opens the sockets,
+listening, before it forks, and keeps them: the port is held from the start (after a plain bind
+has shown it free, so another server cannot join it by mistake), and a worker forked in place
+of one that died takes over its socket and the connections queued there.
 
 Forking is safe here because the parent has started no thread: the query workers, query threads
 and event loop are each started by a worker after the fork. An on-disk store is not forked (its
@@ -45,18 +45,18 @@ PR_SET_PDEATHSIG = 1
 
 
 def serve_forked(config: uvicorn.Config, workers: int) -> int:
-    """Serve the config's app from `workers` forked processes on one listening socket; the
-    exit status: 0 after a signal, 1 when a worker failed."""
+    """Serve the config's app from `workers` forked processes, each on its own listening socket
+    (see the module's description); the exit status: 0 after a signal, 1 when a worker failed."""
     try:
-        sock = port_holder(config)
+        sockets = listening_sockets(config, workers)
     except OSError as error:
         print(f"dakg serve: cannot listen on {config.host}:{config.port}: {error}", file=sys.stderr)
         return 1
-    children: dict[int, float] = {}
+    children: dict[int, tuple[float, int]] = {}  # pid: (started, index of its socket)
     stopping = False
     parent = os.getpid()
 
-    def fork() -> None:
+    def fork(index: int) -> None:
         # Signals wait until the new worker is known: one that came in between would not reach it.
         signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
         try:
@@ -64,8 +64,8 @@ def serve_forked(config: uvicorn.Config, workers: int) -> int:
                 return
             pid = os.fork()
             if pid == 0:
-                serve_child(config, sock, parent)
-            children[pid] = time.monotonic()
+                serve_child(config, sockets, index, parent)
+            children[pid] = (time.monotonic(), index)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
 
@@ -81,16 +81,16 @@ def serve_forked(config: uvicorn.Config, workers: int) -> int:
 
     for signum in FORWARDED:
         signal.signal(signum, stop)
-    for _ in range(workers):
-        fork()
+    for index in range(workers):
+        fork(index)
     failed = False
     while children:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
-        started = children.pop(pid, None)
-        if started is None or stopping:
+        started, index = children.pop(pid, (0.0, -1))
+        if index < 0 or stopping:
             continue
         code = os.waitstatus_to_exitcode(status)
         if time.monotonic() - started < SHORTEST_LIFE:
@@ -107,13 +107,17 @@ def serve_forked(config: uvicorn.Config, workers: int) -> int:
             file=sys.stderr,
             flush=True,
         )
-        fork()
-    sock.close()
+        fork(index)
+    for sock in sockets:
+        sock.close()
     return 1 if failed else 0
 
 
-def serve_child(config: uvicorn.Config, sock: socket.socket, parent: int) -> None:
-    """A worker: serve until a signal, then leave without the parent's cleanup (never returns)."""
+def serve_child(
+    config: uvicorn.Config, sockets: list[socket.socket], index: int, parent: int
+) -> None:
+    """A worker on the index-th socket: serve until a signal, then leave without the parent's
+    cleanup (never returns)."""
     code = 1
     try:
         # A group of its own: a Ctrl-C at the terminal reaches the parent only, which passes it
@@ -123,10 +127,11 @@ def serve_child(config: uvicorn.Config, sock: socket.socket, parent: int) -> Non
             signal.signal(signum, signal.SIG_DFL)
         stop_with_parent(parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
-        own = shared_port_socket(sock.family, sock.getsockname())
-        sock.close()
+        for other, sock in enumerate(sockets):
+            if other != index:
+                sock.close()
         server = uvicorn.Server(config)
-        server.run(sockets=[own])
+        server.run(sockets=[sockets[index]])
         code = 0 if server.started else 1
     except Exception:
         traceback.print_exc()
@@ -136,25 +141,25 @@ def serve_child(config: uvicorn.Config, sock: socket.socket, parent: int) -> Non
         os._exit(code)
 
 
-def port_holder(config: uvicorn.Config) -> socket.socket:
-    """A socket that holds the config's port for the workers' own (it never listens): bound
-    plainly first, which fails when anything else has the port, then again to share it."""
+def listening_sockets(config: uvicorn.Config, count: int) -> list[socket.socket]:
+    """`count` sockets listening on the config's address, sharing it (SO_REUSEPORT). A plain
+    bind comes first: when anything else has the port, uvicorn says so and the server stops."""
     with config.bind_socket() as plain:
         family, address = plain.family, plain.getsockname()  # the port chosen, if 0 was asked
-    return shared_port_socket(family, address)
-
-
-def shared_port_socket(family: socket.AddressFamily, address: tuple) -> socket.socket:
-    """A TCP socket bound to an address that the other workers' sockets bind too."""
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sockets: list[socket.socket] = []
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(address)
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
+            sock.listen(config.backlog)
     except OSError:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         raise
-    return sock
+    return sockets
 
 
 def stop_with_parent(parent: int) -> None:

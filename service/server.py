@@ -100,7 +100,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     In memory the workers are forked once the graph is loaded (service/forking.py); on disk and
     on an engine each builds its own app from the environment (the settings given on the
-    command line are passed on through it). All listen on one socket."""
+    command line are passed on through it). In memory each forked worker listens on a socket of
+    its own (service/forking.py); spawned ones share uvicorn's one socket."""
     settings = dataclasses.replace(
         settings,
         host=args.host or settings.host,
