@@ -31,10 +31,12 @@ from test_stores import (
     ASK,
     CONSTRUCT,
     ENTITIES,
+    GIVEN,
     QUERY_FILES,
     SELECT,
     answer_of,
     bindings_for,
+    given_bindings,
     normalised,
     term_key,
 )
@@ -376,6 +378,19 @@ def test_every_saved_query_gives_the_same_answer(stores, path: Path) -> None:
         for name, store in stores.items()
     }
     assert answers["virtuoso"] == answers["memory"]
+
+
+@pytest.mark.parametrize(("name", "values"), GIVEN, ids=lambda v: str(v))
+def test_saved_queries_with_their_optional_parameters_answer_the_same(
+    stores, name: str, values: dict[str, str]
+) -> None:
+    text, bound = given_bindings(name, values)
+    answers = {
+        store: answer_of(engine.query(text, use_default_graph_as_union=True, substitutions=bound))
+        for store, engine in stores.items()
+    }
+    assert answers["virtuoso"] == answers["memory"]
+    assert answers["memory"]
 
 
 @pytest.mark.parametrize("name", [q.name for q in list_queries(ROOT / "queries")])
