@@ -128,15 +128,21 @@ def bindings_for(path: Path) -> dict[ox.Variable, object]:
     return bound
 
 
+def answers_on(stores: dict[str, object], text: str, bound: dict) -> dict[str, object]:
+    """Each store's answer to a query, its parameters bound (by substitutions in pyoxigraph, a
+    VALUES block on an engine)."""
+    return {
+        name: answer_of(store.query(text, use_default_graph_as_union=True, substitutions=bound))
+        for name, store in stores.items()
+    }
+
+
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_saved_query_gives_the_same_answer_on_every_store(stores, path: Path) -> None:
     """Substitutions in pyoxigraph, a VALUES block on the engine: the same rows."""
     text = path.read_text(encoding="utf-8")
     bound = bindings_for(path)
-    answers = {
-        name: answer_of(store.query(text, use_default_graph_as_union=True, substitutions=bound))
-        for name, store in stores.items()
-    }
+    answers = answers_on(stores, text, bound)
     assert answers["memory"] == answers["disk"] == answers["remote"]
     if path.parent.name == "queries":  # the published queries all answer with their defaults
         assert answers["memory"] not in ([], False)
@@ -163,10 +169,7 @@ def test_saved_queries_with_their_optional_parameters_answer_the_same_on_every_s
     stores, name: str, values: dict[str, str]
 ) -> None:
     text, bound = given_bindings(name, values)
-    answers = {
-        store: answer_of(engine.query(text, use_default_graph_as_union=True, substitutions=bound))
-        for store, engine in stores.items()
-    }
+    answers = answers_on(stores, text, bound)
     assert answers["memory"] == answers["disk"] == answers["remote"]
     assert answers["memory"]
 

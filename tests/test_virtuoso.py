@@ -35,6 +35,7 @@ from test_stores import (
     QUERY_FILES,
     SELECT,
     answer_of,
+    answers_on,
     bindings_for,
     given_bindings,
     normalised,
@@ -373,10 +374,7 @@ def stores(clients: dict[str, TestClient]) -> dict[str, object]:
 def test_every_saved_query_gives_the_same_answer(stores, path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     bound = bindings_for(path)
-    answers = {
-        name: answer_of(store.query(text, use_default_graph_as_union=True, substitutions=bound))
-        for name, store in stores.items()
-    }
+    answers = answers_on(stores, text, bound)
     assert answers["virtuoso"] == answers["memory"]
 
 
@@ -385,10 +383,7 @@ def test_saved_queries_with_their_optional_parameters_answer_the_same(
     stores, name: str, values: dict[str, str]
 ) -> None:
     text, bound = given_bindings(name, values)
-    answers = {
-        store: answer_of(engine.query(text, use_default_graph_as_union=True, substitutions=bound))
-        for store, engine in stores.items()
-    }
+    answers = answers_on(stores, text, bound)
     assert answers["virtuoso"] == answers["memory"]
     assert answers["memory"]
 
