@@ -153,20 +153,12 @@ def choose_format(request: Request) -> str:
 
 def entity_exists(dataset, exists: SavedQuery, entity) -> bool:
     """Whether the graph mentions the entity at all (an entity with no rows is still found)."""
-    return bool(
-        dataset.store.query(
-            exists.text,
-            use_default_graph_as_union=True,
-            substitutions={ox.Variable("entity"): entity},
-        )
-    )
+    return bool(dataset.query(exists.text, substitutions={ox.Variable("entity"): entity}))
 
 
 def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[str, Any]]]:
     """Run the query; the rows keep their RDF terms until rendering."""
-    result = dataset.store.query(
-        query.text, use_default_graph_as_union=True, substitutions=bindings
-    )
+    result = dataset.query(query.text, substitutions=bindings)
     variables = [v.value for v in result.variables]
     return variables, [{v: solution[v] for v in variables} for solution in result]
 
@@ -298,9 +290,7 @@ def example_rows(dataset, query: SavedQuery) -> list[dict[str, Any]]:
     if any(p.required for p in query.parameters) or dataset.version == UNKNOWN:
         return []
     try:
-        result = dataset.store.query(
-            query.text, use_default_graph_as_union=True, substitutions=query.bindings({})
-        )
+        result = dataset.query(query.text, substitutions=query.bindings({}))
         variables = [v.value for v in result.variables]
         # Only two rows are shown: the rest of the answer is never read.
         rows = [{v: solution[v] for v in variables} for solution in islice(result, 2)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .backends import (
     open_store,
     service_query,
 )
+from .bindings import bind_values
 from .sources import Source, graph_sources
 from .store import load_sources
 
@@ -108,6 +110,11 @@ class Dataset:
             digest.update(f"{graph}\t{count}\n".encode())
         return replace(self, version=digest.hexdigest()[:16], triples=sum(counts.values()))
 
-    def query(self, query: str, **kwargs):
-        """Run a query with the default graph as the union of the named graphs."""
-        return self.store.query(query, use_default_graph_as_union=True, **kwargs)
+    def query(
+        self, query: str, substitutions: Mapping[ox.Variable, object] | None = None, **kwargs
+    ):
+        """Run a query with the default graph as the union of the named graphs, its parameters
+        bound by a VALUES block (service/bindings.py)."""
+        return self.store.query(
+            bind_values(query, substitutions), use_default_graph_as_union=True, **kwargs
+        )

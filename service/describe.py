@@ -1,7 +1,8 @@
 """What the linked-data pages read from the graph: an entity's description, the vocabulary, the shapes.
 
 The SPARQL lives in queries/resources/*.rq, loaded once when the pages start; the entity (or
-class, graph, namespace) is bound through pyoxigraph substitutions, never pasted into query text.
+class, graph, namespace) is bound as an RDF term by a VALUES block (service/bindings.py), never
+pasted from the request.
 """
 
 from __future__ import annotations

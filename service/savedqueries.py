@@ -12,9 +12,9 @@ A parameter is `NAME TYPE [= DEFAULT] [: DESCRIPTION]`; a TYPE ending in `?` is 
 unbound when not given). Each parameter is a variable of the query that its SELECT projects: values
 are substituted as in SPARQL SEP-0007, so every result row also says which values produced it. Types: `iri(TYPE)` (an IRI under https://w3id.org/dakg/id/TYPE/, given as
 the IRI or as its key), `date`, `fiscal-year`, `integer`, `lang` (ja or en), `string`, `enum(a|b)`.
-Values are bound as RDF terms through pyoxigraph's substitutions, never pasted into the query text.
-An optional parameter that was not given is unbound; test for it with `COALESCE(STR(?x), "") = ""`
-(BOUND(?x) is false for a substituted variable in pyoxigraph).
+Values are bound as RDF terms by a VALUES block (service/bindings.py), never pasted from the
+request. An optional parameter that was not given is unbound; test for it with
+`COALESCE(STR(?x), "") = ""`, which reads the same on every store.
 A `# route:` line publishes the query at that REST path too; `{name}` segments are parameters.
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .bindings import bind_values
 from .namespaces import ID
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -233,7 +234,5 @@ def load_query(name_or_path: str, directory: Path) -> SavedQuery:
 def run_query(store: ox.Store, query: SavedQuery, values: dict[str, str]):
     """Run a saved query on the union of the store's graphs with its parameters bound."""
     return store.query(
-        query.text,
-        use_default_graph_as_union=True,
-        substitutions=query.bindings(values),
+        bind_values(query.text, query.bindings(values)), use_default_graph_as_union=True
     )
