@@ -34,23 +34,18 @@ class _Group:
 
     start: int
     pattern: bool
-    optional: bool = False
     variables: set[str] = dataclasses.field(default_factory=set)
 
 
 def binding_points(text: str, names: set[str]) -> list[int]:
     """Where a VALUES block goes (just after a '{'): the WHERE clause, and each group pattern
     that uses one of the names. CONSTRUCT templates, VALUES data and sub-select braces are not
-    group patterns. An OPTIONAL's group gets none: the OPTIONAL is joined to what comes before it
-    in its enclosing group, its FILTER included, so the block goes there (a block inside it would
-    be joined again for every row it extends: milestones-due-after.rq took 30 ms instead of 17
-    at 100k)."""
+    group patterns."""
     stream = list(neg.tokens(text))
     stack: list[_Group] = []
     points: list[int] = []
     outermost: int | None = None
     after_values = construct = False
-    previous = ""
     for i, token in enumerate(stream):
         word = token.text.upper() if token.kind == "word" else ""
         if token.kind == "open":
@@ -59,20 +54,17 @@ def binding_points(text: str, names: set[str]) -> list[int]:
             pattern = not (after_values or template or following == "SELECT")
             if pattern and outermost is None and not stack:
                 outermost = token.start + 1
-            stack.append(_Group(token.start + 1, pattern, optional=previous == "OPTIONAL"))
+            stack.append(_Group(token.start + 1, pattern))
             after_values = construct = False
         elif token.kind == "close" and stack:
             group = stack.pop()
-            if group.optional and stack:
-                stack[-1].variables |= group.variables
-            elif group.pattern and group.start != outermost and group.variables & names:
+            if group.pattern and group.start != outermost and group.variables & names:
                 points.append(group.start)
         elif token.kind == "word":
             if stack:
                 stack[-1].variables.update(VARIABLE.findall(token.text))
             after_values = word == "VALUES" or (after_values and token.text.startswith(("?", "$")))
             construct = word == "CONSTRUCT" or (construct and word == "WHERE")
-        previous = word
     if outermost is not None:
         points.append(outermost)
     return points

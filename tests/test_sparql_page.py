@@ -88,16 +88,6 @@ def test_config_json_cannot_close_its_script_element():
             ["SELECT * {", "SELECT * { VALUES ?lang { 'ja' } { SELECT ?s {"],
         ),
         ("CONSTRUCT WHERE { ?s ?p ?lang }", []),
-        # An OPTIONAL sees the block of the group it is in: it gets none of its own...
-        (
-            "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?s ?q ?l FILTER (lang(?l) = ?lang) } }",
-            ["SELECT * WHERE {"],
-        ),
-        # ...and that group gets one, even when only the OPTIONAL uses the parameter.
-        (
-            "ASK { { ?s ?p ?o OPTIONAL { ?s ?q ?lang } } UNION { ?s ?p ?x } }",
-            ["ASK {", "ASK { {"],
-        ),
     ],
 )
 def test_binding_points_are_the_where_clause_and_the_groups_that_use_a_parameter(text, expected):
