@@ -88,6 +88,11 @@ def test_config_json_cannot_close_its_script_element():
             ["SELECT * {", "SELECT * { VALUES ?lang { 'ja' } { SELECT ?s {"],
         ),
         ("CONSTRUCT WHERE { ?s ?p ?lang }", []),
+        # A BIND in an OPTIONAL sees only the OPTIONAL's own group: it needs a block there.
+        (
+            "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?s ?q ?l BIND (?lang AS ?x) } }",
+            ["SELECT * WHERE {", "SELECT * WHERE { ?s ?p ?o OPTIONAL {"],
+        ),
     ],
 )
 def test_binding_points_are_the_where_clause_and_the_groups_that_use_a_parameter(text, expected):
