@@ -71,8 +71,7 @@ def to_rdflib(term):
 
 def rdflib_dataset(root: Path):
     import rdflib
-
-    from service.sources import graph_sources
+    from dakg.sources import graph_sources
 
     dataset = rdflib.Dataset(default_union=True)
     for source in graph_sources(root):
@@ -93,8 +92,8 @@ def rdflib_timing(rdf, text: str, bindings: dict) -> dict:
 
 def child(root: Path, budget_s: float, with_rdflib: bool) -> list[dict]:
     """Every saved query at this root: latencies in seconds, rows, and rdflib's where asked."""
-    from service.dataset import Dataset
-    from service.savedqueries import list_queries, run_query
+    from dakg.dataset import Dataset
+    from dakg.savedqueries import list_queries, run_query
 
     dataset = Dataset.load(root)
     store = dataset.store

@@ -24,6 +24,7 @@ from .backends import StoreError
 from .dataset import UNKNOWN
 from .namespaces import NUMERIC_DATATYPES
 from .negotiation import parse_accept
+from .packaged import internal_queries
 from .savedqueries import (
     Parameter,
     ParameterError,
@@ -420,5 +421,5 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
 
 
 def api_router(queries_dir, dataset) -> APIRouter:
-    exists = parse_query_file(queries_dir / "resources" / "exists.rq")
+    exists = parse_query_file(internal_queries("resources") / "exists.rq")
     return build_router(list_queries(queries_dir), dataset, exists)

@@ -27,6 +27,7 @@ from .observability import (
     metrics_endpoint,
     share_counts,
 )
+from .packaged import internal_queries
 from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .querypool import QueryPool
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.cache = sparql.AnswerCache(settings.cache_entries, settings.cache_bytes)
     app.state.cache_control = settings.cache_control
     app.state.builds = void.Builds()
-    app.state.service_queries = void.load_service_queries(settings.queries_dir / "service")
+    app.state.service_queries = void.load_service_queries(internal_queries("store"))
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
     app.state.query_page = sparql.QueryPage.build(settings)
     app.state.proxy_client = sparql.EngineClient(settings.query_timeout)

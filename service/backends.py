@@ -31,8 +31,9 @@ import pyoxigraph as ox
 
 from . import negotiation as neg
 from .bindings import bind_values
+from .packaged import internal_queries
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries" / "service"
+QUERIES_DIR = internal_queries("store")
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"

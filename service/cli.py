@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("load", "load", "push the graph into an on-disk store or an external SPARQL engine"),
     ):
         p = sub.add_parser(name, help=text)
-        mod = importlib.import_module(f"service.{module}")
+        mod = importlib.import_module(f"dakg.{module}")
         mod.add_arguments(p)
         p.set_defaults(func=mod.run)
     return parser

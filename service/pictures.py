@@ -16,7 +16,10 @@ from fastapi.responses import JSONResponse, Response
 
 from .api import execute, json_value
 from .namespaces import ID
+from .packaged import internal_queries
 from .savedqueries import ParameterError, SavedQuery, load_query
+
+PICTURES = internal_queries("pictures")
 
 PILLAR_COLOURS = ("#1a5fb4", "#c64600", "#26a269")
 KIND_COLOURS = {
@@ -62,12 +65,10 @@ class Queries:
     def load(cls, queries_dir: Path) -> Queries:
         return cls(
             milestones=load_query("milestones", queries_dir),
-            pillars=load_query(str(queries_dir / "pictures" / "pillars.rq"), queries_dir),
+            pillars=load_query(str(PICTURES / "pillars.rq"), queries_dir),
             observations=load_query("indicator-observations", queries_dir),
-            indicator=load_query(str(queries_dir / "pictures" / "indicator.rq"), queries_dir),
-            charted=load_query(
-                str(queries_dir / "pictures" / "charted-indicators.rq"), queries_dir
-            ),
+            indicator=load_query(str(PICTURES / "indicator.rq"), queries_dir),
+            charted=load_query(str(PICTURES / "charted-indicators.rq"), queries_dir),
         )
 
 

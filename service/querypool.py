@@ -70,7 +70,7 @@ class Worker:
         ours, theirs = socket.socketpair()
         spec = dict(self.spec, snapshot=str(snapshot) if snapshot else None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.queryworker", str(theirs.fileno())],
+            [sys.executable, "-m", "dakg.queryworker", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
         )

@@ -3,7 +3,7 @@
 `evaluate` runs one query on a pyoxigraph store and serialises its answer, refusing one with more
 rows or bytes than the caps allow. The endpoint runs it in worker processes (service/querypool.py):
 pyoxigraph cannot interrupt a running query, but a process can be killed, and killing it frees
-everything the query held. A worker is `python -m service.queryworker FD`: it reads what to load
+everything the query held. A worker is `python -m dakg.queryworker FD`: it reads what to load
 from the socket FD, loads it, says it is ready, then answers one request at a time until the
 socket closes.
 

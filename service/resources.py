@@ -37,6 +37,7 @@ from .describe import (
 )
 from .html import Download, Locale, Pages, QueryLink, choose_language
 from .namespaces import ID, canonical_prefixes
+from .packaged import internal_queries
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
 from .settings import Settings
@@ -207,7 +208,7 @@ class Site:
 
     @classmethod
     def build(cls, settings: Settings, dataset: Dataset) -> Site:
-        queries = ResourceQueries.load(settings.queries_dir / "resources")
+        queries = ResourceQueries.load(internal_queries("resources"))
         describer = Describer(dataset, queries)
         catalogue = Catalogue.build(describer, settings.base_iri, settings.root / "shapes")
         context = build_context(catalogue.vocabulary)

@@ -177,7 +177,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
             DAKG_METRICS_DIR=str(settings.metrics_dir),
             DAKG_QUERY_PROCESSES=str(settings.query_processes),
         )
-        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("dakg.app:create_app", factory=True, workers=workers, **options)
         return 0
     server = uvicorn.Server(uvicorn.Config(app, **options))
     server.run()

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .namespaces import PUBLIC_BASE
+from .packaged import project_root
 
 
 def default_root() -> Path:
-    """The project root: DAKG_ROOT, else the checkout this package lives in."""
+    """The project root: DAKG_ROOT, else the project the package ships."""
     env = os.environ.get("DAKG_ROOT")
-    return Path(env) if env else Path(__file__).resolve().parent.parent
+    return Path(env) if env else project_root()
 
 
 def default_threads() -> int:

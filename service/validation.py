@@ -5,8 +5,8 @@ once into rdflib. pySHACL evaluates the core constraints on the rdflib graph; th
 constraints of node shapes run on pyoxigraph with the same pre-binding semantics (pySHACL runs
 them through rdflib's query engine, which is orders of magnitude slower); the SPARQL checks of
 queries/checks/ run there too. All of them become the same `Result`s, rendered by
-service.reports. The queries the validation runs itself (shape targets, the files and nodes of
---changed-since) are the files of queries/validation/, their values bound as RDF terms.
+dakg.reports. The queries the validation runs itself (shape targets, the files and nodes of
+--changed-since) are the files of rq/validation/, their values bound as RDF terms.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from . import packaged
 from .namespaces import canonical_prefixes
 from .settings import Settings
 from .sources import RdfSourceError, syntax_error, turtle_files
@@ -561,30 +562,19 @@ def union_query(store: ox.Store, query: str) -> ox.QuerySolutions:
 # ---------------------------------------------------------------- the internal queries
 
 
-def query_folders() -> tuple[Path, ...]:
-    """Where queries/validation/ may be: beside this package (a checkout or an editable install),
-    or the installed copy under share/dakg."""
-    return (
-        Path(__file__).resolve().parent.parent / "queries" / "validation",
-        Path(sys.prefix) / "share" / "dakg" / "queries" / "validation",
-    )
-
-
 @functools.cache
 def internal_queries() -> dict[str, str]:
-    """The queries of queries/validation/ by name, read once."""
-    for folder in query_folders():
-        if folder.is_dir():
-            return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.rq"))}
-    raise RdfSourceError("queries/validation", "the validation queries are not installed")
+    """The queries of rq/validation/ by name, read once."""
+    folder = packaged.internal_queries("validation")
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.rq"))}
 
 
 def internal_query(name: str) -> str:
-    """The text of one query of queries/validation/."""
+    """The text of one query of rq/validation/."""
     try:
         return internal_queries()[name]
     except KeyError:
-        raise RdfSourceError(f"queries/validation/{name}.rq", "no such query") from None
+        raise RdfSourceError(f"rq/validation/{name}.rq", "no such query") from None
 
 
 # ---------------------------------------------------------------- checks
@@ -931,7 +921,7 @@ def neighbours(store: ox.Store, nodes: set[Node]) -> set[Node]:
 
 
 def linked(store: ox.Store, nodes: set[Node], name: str) -> set[Node]:
-    """The ?n of a query of queries/validation/ with ?x bound to the IRIs among the nodes."""
+    """The ?n of a query of rq/validation/ with ?x bound to the IRIs among the nodes."""
     iris = [n for n in nodes if isinstance(n, URIRef)]
     if not iris:
         return set()
@@ -995,13 +985,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resource_paths(given: list[Path] | None, settings: Settings, default: str) -> list[Path]:
-    """The given paths, else the project's folder (or its installed copy under share/dakg)."""
-    if given:
-        return given
-    for base in (settings.root, Path(sys.prefix) / "share" / "dakg"):
-        if (base / default).exists():
-            return [base / default]
-    return [settings.root / default]
+    """The given paths, else the project's folder."""
+    return given or [settings.root / default]
 
 
 def inputs_from(args: argparse.Namespace, settings: Settings) -> tuple[Inputs, list[Path]]:

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dakg.dataset import Dataset
 from engine_fixture import ServiceStores, store_kind
 
-from service.dataset import Dataset
-
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT.parent / "shared" / "source" / "digital-agency-activity-report-2021-09-2022-08.ja.txt"
+REPORT = ROOT / "source" / "digital-agency-activity-report-2021-09-2022-08.ja.txt"
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from dakg.dataset import Dataset
 from server_fixture import HOST, ROOT, free_port
-
-from service.dataset import Dataset
 
 BIN = Path(sys.executable).parent
 OXIGRAPH = BIN / "oxigraph"

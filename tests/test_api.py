@@ -11,14 +11,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from dakg.app import create_app
+from dakg.savedqueries import list_queries
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_fixture import live_server_fixture
-
-from service.app import create_app
-from service.savedqueries import list_queries
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/dakg/id/"
@@ -299,7 +298,7 @@ def test_an_indicator_chart_shows_targets_against_actuals(client) -> None:
 
 
 def test_labels_in_pictures_are_escaped(tmp_path) -> None:
-    from service.pictures import chart_svg
+    from dakg.pictures import chart_svg
 
     text = chart_svg(
         "<script>alert(1)</script>",

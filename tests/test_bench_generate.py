@@ -78,7 +78,7 @@ def test_size_within_ten_percent(size, tmp_path):
 
 
 def test_loads_as_a_project(small):
-    from service.dataset import Dataset
+    from dakg.dataset import Dataset
 
     dataset = Dataset.load(small)
     assert dataset.triples == len(quads(small))
@@ -142,7 +142,6 @@ def test_milestone_dates_follow_the_rules(small):
             assert f'latestDate "{year + 1}-03-31"' in block
 
 
-@pytest.mark.skipif(not (ROOT / "shapes").is_dir(), reason="shapes/ is not there yet")
 def test_small_graph_conforms_to_the_shapes(small):
     dakg = shutil.which("dakg") or str(Path(sys.executable).parent / "dakg")
     done = subprocess.run(

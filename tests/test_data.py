@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from dakg.namespaces import DEF, ID
+from dakg.sources import graph_sources
 from rdflib.namespace import OWL, RDF, RDFS
-
-from service.namespaces import DEF, ID
-from service.sources import graph_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 DAKG = rdflib.Namespace(DEF)
@@ -203,7 +202,7 @@ def test_the_report_has_its_dates_and_pages(graph) -> None:
 
 
 def test_the_ontology_carries_the_one_version_of_the_project(ontology) -> None:
-    from service import __version__
+    from dakg import __version__
 
     header = rdflib.URIRef(DEF)
     assert str(ontology.value(header, OWL.versionInfo)) == __version__

@@ -13,13 +13,12 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from dakg.app import create_app
+from dakg.dataset import Dataset
+from dakg.settings import Settings
+from dakg.sources import graph_sources
 from fastapi.testclient import TestClient
 from server_fixture import live_server_fixture
-
-from service.app import create_app
-from service.dataset import Dataset
-from service.settings import Settings
-from service.sources import graph_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/dakg/"

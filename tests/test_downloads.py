@@ -6,10 +6,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from dakg.sources import graph_sources
 from rdflib.namespace import DCTERMS, OWL, RDF
 from server_fixture import live_server_fixture
-
-from service.sources import graph_sources
 
 live_server = live_server_fixture()
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from service.negotiation import network_keywords
+from dakg.negotiation import network_keywords
 
 
 @pytest.mark.parametrize(
@@ -47,10 +46,9 @@ def test_the_endpoint_refuses_service_and_load_and_sends_nothing(tmp_path) -> No
     import http.server
     import threading
 
+    from dakg.app import create_app
+    from dakg.settings import Settings
     from fastapi.testclient import TestClient
-
-    from service.app import create_app
-    from service.settings import Settings
 
     seen: list[str] = []
 

@@ -30,14 +30,13 @@ from urllib.parse import parse_qsl, quote, urlencode
 import httpx
 import pyoxigraph as ox
 import pytest
+from dakg import cli, sparql
+from dakg.app import create_app
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from server_fixture import DAKG, live_server_fixture
-
-from service import cli, sparql
-from service.app import create_app
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_TIMEOUT = 2  # seconds: the endpoint's time limit in these tests

@@ -19,15 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dakg import forking
+from dakg.app import create_app
+from dakg.dataset import Dataset
+from dakg.federation import NetworkRefused, check, network_uses
+from dakg.server import http_workers
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from server_fixture import DAKG, HOST, live_server_fixture, start_server
-
-from service import forking
-from service.app import create_app
-from service.dataset import Dataset
-from service.federation import NetworkRefused, check, network_uses
-from service.server import http_workers
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_LIMIT = 2.0
@@ -436,7 +435,7 @@ def test_several_http_workers_serve_one_port_and_count_together(workers: str) ->
         for http_worker, query_workers in found.items():
             assert "dakg serve" in command_line(http_worker)  # forked, not spawned
             (query_worker,) = query_workers
-            assert "service.queryworker" in command_line(query_worker)
+            assert "dakg.queryworker" in command_line(query_worker)
         with httpx.Client(base_url=server.base, timeout=30.0) as http:
             for n in range(30):
                 answer = http.get("/sparql", params={"query": f"ASK {{ ?s ?p ?o }} # {n}"})

@@ -7,13 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from dakg.app import create_app
+from dakg.dataset import Dataset
+from dakg.lookup import Lookup, few_triples, lookup_of
+from dakg.settings import Settings
+from dakg.sparql import is_small
 from fastapi.testclient import TestClient
-
-from service.app import create_app
-from service.dataset import Dataset
-from service.lookup import Lookup, few_triples, lookup_of
-from service.settings import Settings
-from service.sparql import is_small
 
 ROOT = Path(__file__).resolve().parent.parent
 

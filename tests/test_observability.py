@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+from dakg.app import create_app
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from server_fixture import free_port
-
-from service.app import create_app
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from service.savedqueries import ParameterError, list_queries, load_query, run_query
+from dakg.savedqueries import ParameterError, list_queries, load_query, run_query
 
 ROOT = Path(__file__).resolve().parent.parent
+RQ = ROOT / "service" / "rq"  # the queries the code runs itself
 QUERIES = list_queries(ROOT / "queries")
 ID = "https://w3id.org/dakg/id/"
 
@@ -157,12 +157,12 @@ def test_bad_parameters_are_refused_by_name(dataset, name, params, parameter) ->
 
 
 def test_only_the_top_level_query_files_are_saved_queries() -> None:
-    """queries/*.rq are the public saved queries (and REST routes); the internal queries of its
-    subfolders (checks/, resources/, service/, pictures/, validation/) are not."""
+    """queries/*.rq are the public saved queries (and REST routes); the checks of queries/checks/
+    and the code's own queries (service/rq/: resources, store, pictures, validation) are not."""
     top = {p.stem for p in (ROOT / "queries").glob("*.rq")}
     assert {q.name for q in QUERIES} == top
-    internal = {p.stem for p in (ROOT / "queries").glob("*/*.rq")} - top
-    assert {p.stem for p in (ROOT / "queries" / "validation").glob("*.rq")} <= internal
+    internal = {p.stem for p in [*(ROOT / "queries").glob("*/*.rq"), *RQ.glob("*/*.rq")]} - top
+    assert {p.stem for p in (RQ / "validation").glob("*.rq")} <= internal
     for name in sorted(internal):
         with pytest.raises(ParameterError):
             load_query(name, ROOT / "queries")
@@ -171,24 +171,24 @@ def test_only_the_top_level_query_files_are_saved_queries() -> None:
 
 
 def test_no_internal_query_becomes_a_route(dataset) -> None:
-    from service.api import api_router
+    from dakg.api import api_router
 
     paths = {route.path for route in api_router(ROOT / "queries", dataset).routes}
     top = {p.stem for p in (ROOT / "queries").glob("*.rq")}
-    for path in (ROOT / "queries").glob("*/*.rq"):
+    for path in [*(ROOT / "queries").glob("*/*.rq"), *RQ.glob("*/*.rq")]:
         if path.stem not in top:
             assert f"/api/queries/{path.stem}" not in paths, path
-    for path in (ROOT / "queries" / "validation").glob("*.rq"):
+    for path in (RQ / "validation").glob("*.rq"):
         assert not any(path.stem in route.split("/") for route in paths), path
 
 
 def test_the_describe_query_gives_what_describe_gives_for_every_subject(dataset) -> None:
-    """queries/resources/describe.rq follows blank nodes three levels deep, where DESCRIBE (its
+    """service/rq/resources/describe.rq follows blank nodes three levels deep, where DESCRIBE (its
     concise bounded description) follows them all: the same triples for every subject, so the
     data nests no deeper than the query reaches."""
     import pyoxigraph as ox
 
-    text = (ROOT / "queries" / "resources" / "describe.rq").read_text(encoding="utf-8")
+    text = (RQ / "resources" / "describe.rq").read_text(encoding="utf-8")
     subjects = {
         row["s"] for row in dataset.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER isIRI(?s) }")
     }

@@ -15,10 +15,9 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from dakg.dataset import Dataset
 from rdflib.query import Result
 from server_fixture import HOST, free_port, live_server_fixture
-
-from service.dataset import Dataset
 
 live_server = live_server_fixture()
 OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")

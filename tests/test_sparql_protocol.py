@@ -15,14 +15,13 @@ import uuid
 import httpx
 import pytest
 import rdflib
+from dakg import negotiation as neg
+from dakg.app import create_app
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 from server_fixture import DAKG, HOST, free_port, live_server_fixture
-
-from service import negotiation as neg
-from service.app import create_app
-from service.settings import Settings
 
 live_server = live_server_fixture()
 TOKEN = "test-token-" + uuid.uuid4().hex

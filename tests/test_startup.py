@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from dakg import api
+from dakg.app import create_app
+from dakg.dataset import Dataset
+from dakg.describe import Describer
+from dakg.savedqueries import list_queries
+from dakg.settings import Settings
 from fastapi.testclient import TestClient
-
-from service import api
-from service.app import create_app
-from service.dataset import Dataset
-from service.describe import Describer
-from service.savedqueries import list_queries
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ASK = {"query": "ASK { ?s ?p ?o }"}

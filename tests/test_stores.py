@@ -18,17 +18,16 @@ from urllib.parse import quote
 import httpx
 import pyoxigraph as ox
 import pytest
+from dakg.app import create_app
+from dakg.backends import RESULTS_JSON as RESULTS
+from dakg.backends import RemoteStore, StoreConfig, StoreSettingError, StoreUnavailable
+from dakg.bindings import bind_values
+from dakg.dataset import UNKNOWN, Dataset
+from dakg.savedqueries import list_queries, parse_query_file
+from dakg.settings import Settings
 from engine_fixture import DAKG, OxigraphServer, dakg_load
 from fastapi.testclient import TestClient
 from server_fixture import free_port, start_server
-
-from service.app import create_app
-from service.backends import RESULTS_JSON as RESULTS
-from service.backends import RemoteStore, StoreConfig, StoreSettingError, StoreUnavailable
-from service.bindings import bind_values
-from service.dataset import UNKNOWN, Dataset
-from service.savedqueries import list_queries, parse_query_file
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/dakg/id/"
@@ -41,9 +40,14 @@ SAMPLES = {
     "namespace": ox.Literal(ID),
 }
 QUERY_FILES = sorted(
-    path
-    for folder in ("", "resources", "pictures", "service")
-    for path in (ROOT / "queries" / folder).glob("*.rq")
+    [
+        *(ROOT / "queries").glob("*.rq"),
+        *(
+            path
+            for folder in ("resources", "pictures", "store")
+            for path in (ROOT / "service" / "rq" / folder).glob("*.rq")
+        ),
+    ]
 )
 ENTITIES = (
     "initiative/mynumber-card",

@@ -13,11 +13,8 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
-from rdflib import Literal, URIRef
-from rdflib.namespace import OWL, RDF, SH
-
-from service.reports import short
-from service.validation import (
+from dakg.reports import short
+from dakg.validation import (
     Check,
     Inputs,
     Outcome,
@@ -33,6 +30,8 @@ from service.validation import (
     to_rdflib,
     validate,
 )
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, SH
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "shapes"
@@ -618,16 +617,16 @@ def test_shapes_conform_to_shacl_shacl(meta_shacl_run: subprocess.Popen) -> None
 # ---------------------------------------------------------------- the internal queries
 
 
-def test_the_internal_queries_are_files_of_queries_validation() -> None:
-    """Every query the validation runs itself is a file of queries/validation/ with a header, and
-    the package ships the folder."""
+def test_the_internal_queries_are_files_of_rq_validation() -> None:
+    """Every query the validation runs itself is a file of service/rq/validation/ with a header,
+    and the package ships the folder."""
     import tomllib
 
-    from service import validation
+    from dakg import packaged, validation
 
-    folder = ROOT / "queries" / "validation"
+    folder = ROOT / "service" / "rq" / "validation"
     files = sorted(folder.glob("*.rq"))
-    assert files and validation.query_folders()[0] == folder
+    assert files and packaged.internal_queries("validation").resolve() == folder
     source = (ROOT / "service" / "validation.py").read_text(encoding="utf-8")
     for path in files:
         head = path.read_text(encoding="utf-8").splitlines()
@@ -638,14 +637,13 @@ def test_the_internal_queries_are_files_of_queries_validation() -> None:
     # SPARQL lives in queries/: no query text in the module's strings.
     assert not re.search(r"""["'][^"'\n]*\b(SELECT|ASK|CONSTRUCT)\b[^"'\n]*\{""", source)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    shipped = pyproject["tool"]["setuptools"]["data-files"]
-    assert shipped["share/dakg/queries/validation"] == ["queries/validation/*.rq"]
+    assert "rq/*/*.rq" in pyproject["tool"]["setuptools"]["package-data"]["dakg"]
 
 
 def test_focus_nodes_are_bound_as_rdf_terms() -> None:
     """The --changed-since helpers bind their nodes as RDF terms: a text that is no IRI is refused,
     never pasted into the query."""
-    from service.validation import files_about, graph_subjects, neighbours, referrers
+    from dakg.validation import files_about, graph_subjects, neighbours, referrers
 
     path = FIXTURES / "valid" / "observation.ttl"
     store = load_store([path])

@@ -24,6 +24,12 @@ from unittest import mock
 import httpx
 import pyoxigraph as ox
 import pytest
+from dakg.app import create_app
+from dakg.backends import graph_counts
+from dakg.dataset import Dataset
+from dakg.namespaces import GRAPH
+from dakg.savedqueries import list_queries
+from dakg.settings import Settings
 from engine_fixture import DAKG, dakg_load, stop_engine, wait_until_answering
 from fastapi.testclient import TestClient
 from server_fixture import HOST, free_port
@@ -41,13 +47,6 @@ from test_stores import (
     normalised,
     term_key,
 )
-
-from service.app import create_app
-from service.backends import graph_counts
-from service.dataset import Dataset
-from service.namespaces import GRAPH
-from service.savedqueries import list_queries
-from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 VIRTUOSO = "virtuoso-t"

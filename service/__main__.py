@@ -1,0 +1,7 @@
+"""`python -m dakg`: the dakg command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
