@@ -20,6 +20,7 @@ from . import __version__, negotiation, resources, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, service_query
 from .dataset import UNKNOWN, Dataset
+from .httpguard import STATE_KEY, HttpLimits
 from .observability import (
     Metrics,
     ObservabilityMiddleware,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.negotiator = negotiation.Negotiator()
     app.state.cache = sparql.AnswerCache(settings.cache_entries, settings.cache_bytes)
     app.state.cache_control = settings.cache_control
+    app.state.auth_failures = sparql.AuthFailures()
     app.state.builds = void.Builds()
     app.state.service_queries = void.load_service_queries(internal_queries("store"))
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
@@ -118,6 +120,21 @@ class Service(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def http_limits(settings: Settings) -> HttpLimits:
+    """The bounds of one HTTP connection; at most the connections the open-file limit allows."""
+    import resource
+
+    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    room = settings.max_connections if files == resource.RLIM_INFINITY else max(16, files - 128)
+    return HttpLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+        max_connections=min(settings.max_connections, room),
+    )
+
+
 def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
     """Worker processes for clients' queries, where the store can be copied into them: in memory
     (each loads the sources) and on disk when nothing writes to it (each opens it read-only).
@@ -125,7 +142,11 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
     and on a disk store open for updates, which no other process may open meanwhile."""
     if settings.query_processes <= 0 or isinstance(dataset.store, RemoteStore):
         return None
-    spec: dict = {"memory_bytes": settings.query_memory_bytes}
+    # A worker may reach the network only when federation is allowed (SERVICE to the allow-list).
+    spec: dict = {
+        "memory_bytes": settings.query_memory_bytes,
+        "network": bool(settings.federation_allow),
+    }
     if dataset.config.kind == "memory":
         spec.update(kind="memory", sources=list(dataset.sources))
     elif dataset.config.kind == "oxigraph" and not settings.update_token:
@@ -136,15 +157,16 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
     """Start the query workers with the server (and the sharing of counters between HTTP
-    workers), and stop them and the query threads with it."""
+    workers), and stop them and the query threads with it. The state it gives the server holds
+    the bounds of its HTTP connections (httpguard.py)."""
     if app.state.query_pool is not None:
         app.state.query_pool.warm()
     sharing = None
     if app.state.shared_counts is not None:
         sharing = asyncio.create_task(share_counts(app.state))
-    yield
+    yield {STATE_KEY: http_limits(app.state.settings)}
     if sharing is not None:
         sharing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

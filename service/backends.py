@@ -29,9 +29,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
-from . import negotiation as neg
 from .bindings import bind_values
 from .packaged import internal_queries
+from .queryform import query_shape
 
 QUERIES_DIR = internal_queries("store")
 RESULTS_JSON = "application/sparql-results+json"
@@ -223,7 +223,7 @@ class RemoteStore:
             graphs = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph
             form += [("default-graph-uri", g.value) for g in graphs]
         form += [("named-graph-uri", g.value) for g in named_graphs or ()]
-        shape = neg.query_shape(text)
+        shape = query_shape(text)
         if shape.form in ("CONSTRUCT", "DESCRIBE"):
             response = self.post(self.query_url, form, N_TRIPLES)
             return as_query_triples(response.content)

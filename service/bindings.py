@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from . import negotiation as neg
-
-VARIABLE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+from .lexer import PUNCT, VAR, WORD, tokens
 
 
 @dataclass
@@ -41,14 +38,14 @@ def binding_points(text: str, names: set[str]) -> list[int]:
     """Where a VALUES block goes (just after a '{'): the WHERE clause, and each group pattern
     that uses one of the names. CONSTRUCT templates, VALUES data and sub-select braces are not
     group patterns."""
-    stream = list(neg.tokens(text))
+    stream = list(tokens(text, codepoints=False))
     stack: list[_Group] = []
     points: list[int] = []
     outermost: int | None = None
     after_values = construct = False
     for i, token in enumerate(stream):
-        word = token.text.upper() if token.kind == "word" else ""
-        if token.kind == "open":
+        word = token.text.upper() if token.kind == WORD else ""
+        if token.kind == PUNCT and token.text == "{":
             following = stream[i + 1].text.upper() if i + 1 < len(stream) else ""
             template = construct and not stack
             pattern = not (after_values or template or following == "SELECT")
@@ -56,14 +53,15 @@ def binding_points(text: str, names: set[str]) -> list[int]:
                 outermost = token.start + 1
             stack.append(_Group(token.start + 1, pattern))
             after_values = construct = False
-        elif token.kind == "close" and stack:
+        elif token.kind == PUNCT and token.text == "}" and stack:
             group = stack.pop()
             if group.pattern and group.start != outermost and group.variables & names:
                 points.append(group.start)
-        elif token.kind == "word":
+        elif token.kind == VAR:
             if stack:
-                stack[-1].variables.update(VARIABLE.findall(token.text))
-            after_values = word == "VALUES" or (after_values and token.text.startswith(("?", "$")))
+                stack[-1].variables.add(token.text[1:])
+        elif token.kind != PUNCT:
+            after_values = word == "VALUES"
             construct = word == "CONSTRUCT" or (construct and word == "WHERE")
     if outermost is not None:
         points.append(outermost)

@@ -7,11 +7,14 @@ import importlib
 import sys
 from pathlib import Path
 
+from . import sandbox
 from .backends import StoreError, StoreSettingError
 from .settings import Settings
 from .sources import RDF_DIRS, RdfSourceError, turtle_files
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+# Commands that need no network: they run with none (sandbox.py).
+OFFLINE_COMMANDS = frozenset({"validate", "fmt"})
 
 
 def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,5 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
 
 
+def command(argv: list[str] | None = None) -> int:
+    """The `dakg` command itself: `main`, with no network for the commands that need none, so
+    that what they read (the shapes' SPARQL) cannot make them fetch an address. (The filter lasts
+    as long as the process: `main` called from Python leaves its caller as it was.)"""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in OFFLINE_COMMANDS and not Settings.from_env().federation_allow:
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxUnavailable as error:
+            print(f"dakg {args[0]}: {error}", file=sys.stderr)
+    return main(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -267,148 +266,6 @@ def offers_for(form: str) -> tuple[Format, ...]:
     return RESULT_FORMATS if form == RESULTS else GRAPH_FORMATS
 
 
-# A small lexer for the parts of a query the protocol needs before running it: the query form
-# and whether the query names its own dataset (FROM / FROM NAMED). Strings, IRIs and comments
-# are skipped so that the words inside them are not mistaken for keywords.
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-      |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-  | (?P<open>\{)
-  | (?P<close>\})
-  | (?P<word>[^\s{}()<>"'\#,;]+)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    depth: int
-
-
-def tokens(text: str) -> Iterable[Token]:
-    """The significant tokens of a query (no spaces, no comments), with their brace depth."""
-    depth = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind in ("space", "comment"):
-            continue
-        if kind == "close":
-            depth = max(depth - 1, 0)
-        yield Token(kind, match.group(), match.start(), depth)
-        if kind == "open":
-            depth += 1
-
-
-def declared_prefixes(stream: Sequence[Token]) -> dict[str, str]:
-    """The PREFIX declarations among a query's tokens: the name with its colon, its namespace."""
-    prefixes = {}
-    for index, token in enumerate(stream[:-2]):
-        name, iri = stream[index + 1], stream[index + 2]
-        if token.kind == "word" and token.text.upper() == "PREFIX" and iri.kind == "iri":
-            prefixes[name.text] = iri.text[1:-1]
-    return prefixes
-
-
-def iri_of(word: str, prefixes: dict[str, str]) -> str | None:
-    """The IRI a token stands for: `<iri>`, or a prefixed name the query declares; else None."""
-    if word.startswith("<") and word.endswith(">"):
-        return word[1:-1]
-    prefix, colon, local = word.partition(":")
-    if colon and not word.startswith(("?", "$")) and f"{prefix}:" in prefixes:
-        return prefixes[f"{prefix}:"] + local
-    return None
-
-
-@dataclass(frozen=True)
-class QueryShape:
-    """What the protocol needs to know of a query before it runs: its form and its dataset."""
-
-    form: str | None
-    names_dataset: bool
-
-
-# The deepest a query may nest groups, expressions and blank nodes ({ }, ( ), [ ], and NOT as
-# `!`). pyoxigraph parses and evaluates by recursion, one level of the stack for each level of the
-# query, and a query nested a few hundred levels deep overflows the stack and kills the process
-# (with 8 MiB stacks: 200 levels of `[ ?p [ ...`, 275 of `( (`, 850 of FILTER EXISTS, 2 300 of
-# `{ {`). Queries people and programs write nest a handful of levels.
-MAX_NESTING = 64
-# What the nesting check looks at: brackets and runs of `!`, and what it skips over (comments,
-# IRIs and strings, as the lexer above reads them).
-_NESTING = re.compile(
-    r"""
-    (?P<skip>\#[^\n\r]*|<[^<>"{}|^`\\\x00-\x20]*>
-      |\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-      |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-  | (?P<open>[{(\[])
-  | (?P<close>[})\]])
-  | (?P<nots>!(?:\s*!)*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-class TooDeep(ValueError):
-    """A query nested deeper than the endpoint takes (refused before it reaches the engine)."""
-
-
-def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
-    """Refuse (TooDeep) a query whose brackets, outside strings, IRIs and comments, nest deeper
-    than the limit; a run of `!` (NOT) counts a level for each `!`."""
-    if sum(text.count(c) for c in "{([!") <= limit:
-        return
-    depth = 0
-    for match in _NESTING.finditer(text):
-        kind = match.lastgroup
-        if kind == "open":
-            depth += 1
-        elif kind == "close":
-            depth = max(depth - 1, 0)
-        elif kind == "nots" and depth + match.group().count("!") > limit:
-            depth = limit + 1
-        if depth > limit:
-            raise TooDeep(
-                f"The query nests more than {limit} levels deep ({{ }}, ( ), [ ] or !), "
-                "the most this endpoint takes"
-            )
-
-
-def query_shape(text: str) -> QueryShape:
-    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE; None if unclear) and whether FROM is used.
-
-    A query nested deeper than MAX_NESTING is refused here (TooDeep), before it is run."""
-    check_nesting(text)
-    form: str | None = None
-    expect_prologue = 0
-    stream = iter(tokens(text))
-    for token in stream:
-        word = token.text.upper()
-        if expect_prologue:
-            expect_prologue -= 1
-            continue
-        if word == "BASE":
-            expect_prologue = 1
-        elif word == "PREFIX":
-            expect_prologue = 2
-        else:
-            form = word if word in FORMS else None
-            break
-    names_dataset = False
-    # Only a query that says FROM can name its dataset: skip the scan for all others.
-    if form is not None and "from" in text.lower():
-        names_dataset = any(t.depth == 0 and t.text.upper() == "FROM" for t in stream)
-    return QueryShape(form, names_dataset)
-
-
 def etag_for(*parts: object) -> str:
     """A weak ETag naming one answer: a digest of what the answer depends on."""
     digest = hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
@@ -425,6 +282,11 @@ def etag_matches(header: str | None, etag: str) -> bool:
     )
 
 
+# The longest Accept header (with the format parameters) whose choice is remembered: clients'
+# headers are short, and a long one is a client's own string, never worth keeping.
+MAX_REMEMBERED_CHARS = 512
+
+
 class Negotiator:
     """Format choices remembered by what the client sent: clients repeat the same few headers.
     A refusal is remembered too (a results Accept header asks nothing for a graph, and every
@@ -438,8 +300,14 @@ class Negotiator:
         """The answer's format: the `format` parameter first, else the Accept header."""
         found = self.offer(form, asked, accept)
         if found is None:
-            refusal = self._choices[(form, asked, accept)]
-            assert isinstance(refusal, NotAcceptable)
+            refusal = self._choices.get((form, asked, accept))
+            if not isinstance(refusal, NotAcceptable):  # too long to be remembered: work it out
+                try:
+                    return from_parameter(asked, offers_for(form)) or choose(
+                        accept, offers_for(form)
+                    )
+                except NotAcceptable as error:
+                    refusal = error.with_traceback(None)
             raise NotAcceptable(refusal.offers, refusal.asked)
         return found
 
@@ -452,28 +320,11 @@ class Negotiator:
             try:
                 found = from_parameter(asked, offers) or choose(accept, offers)
             except NotAcceptable as refusal:
-                found = refusal
+                # Kept without its traceback, which holds the request's frames.
+                found = refusal.with_traceback(None)
+            if len(accept or "") + sum(map(len, asked)) > MAX_REMEMBERED_CHARS:
+                return None if isinstance(found, NotAcceptable) else found
             if len(self._choices) >= self.size:
                 self._choices.clear()
             self._choices[key] = found
         return None if isinstance(found, NotAcceptable) else found
-
-
-# Keywords that make the engine reach out over the network: federated SERVICE calls in queries and
-# LOAD in updates. A public endpoint must never fetch an address a client names.
-NETWORK_KEYWORDS = frozenset({"SERVICE", "LOAD"})
-
-
-def network_keywords(text: str) -> set[str]:
-    """The network-reaching keywords (SERVICE, LOAD) a query or update uses, outside strings,
-    IRIs and comments; also where punctuation is glued to them (`?o.SERVICE`, `[]SERVICE`)."""
-    found = set()
-    for token in tokens(text):
-        if token.kind == "word":
-            found.update(m.upper() for m in _NETWORK_WORD.findall(token.text))
-    return found
-
-
-# A keyword stands alone in a word token unless a name character runs into it: `ex:SERVICE`,
-# `?service` and `SERVICES` are names, `.SERVICE` and `[]SERVICE` are the keyword.
-_NETWORK_WORD = re.compile(r"(?<![\w:?$\-])(SERVICE|LOAD)(?![\w:\-])", re.IGNORECASE)

@@ -49,6 +49,45 @@ class WorkerLost(Exception):
     """The worker stopped while it answered (killed from outside, or out of memory)."""
 
 
+class QueueTimeout(Exception):
+    """The query waited its whole time limit for a free worker and never ran."""
+
+    def __init__(self, waited: float):
+        super().__init__(waited)
+        self.waited = waited
+
+
+class ClientBusy(Exception):
+    """One client has as many queries waiting as it may: it should wait for their answers."""
+
+
+# Fair sharing of the workers between clients (by address). A client's worker time decays by half
+# every HALF_LIFE seconds; a client past HEAVY_SECONDS of it is heavy, and heavy clients together
+# hold at most all workers but one, which is kept for the others (their lookups, saved queries and
+# small queries answer while heavy ones run). A free worker goes to the waiting client that has
+# used the least; each client's own queries queue in order behind each other.
+HALF_LIFE = 30.0
+HEAVY_SECONDS = 1.0
+MAX_WAITING_PER_CLIENT = 16
+MAX_CLIENTS_KEPT = 4096
+
+
+@dataclass
+class Client:
+    """What the pool knows of one client: its waiting queries, its running ones, its usage."""
+
+    waiting: collections.deque = field(default_factory=collections.deque)
+    running: int = 0
+    used: float = 0.0
+    stamp: float = 0.0
+
+    def usage(self, now: float) -> float:
+        if self.used:
+            self.used *= 0.5 ** ((now - self.stamp) / HALF_LIFE)
+        self.stamp = now
+        return self.used
+
+
 @dataclass
 class Worker:
     """One worker process, the parent's end of its socket, and the snapshot it has loaded.
@@ -62,6 +101,8 @@ class Worker:
     sock: socket.socket | None = None
     ready: bool = False
     generation: int = 0
+    # The snapshot this worker is loading (kept on disk until it has: see QueryPool.updated).
+    loading: Path | None = None
     _frames: Frames | None = None
     _watched: asyncio.AbstractEventLoop | None = None
     _readable: asyncio.Future | None = None
@@ -73,7 +114,9 @@ class Worker:
             [sys.executable, "-m", "dakg.queryworker", str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
+            env=worker_environment(),
         )
+        self.loading = snapshot
         theirs.close()
         ours.sendall(frame(spec))
         ours.setblocking(False)
@@ -86,7 +129,7 @@ class Worker:
         reply = await self.receive(None)
         if reply[0] != "ready":
             raise WorkerLost(f"the query worker did not start: {reply!r}")
-        self.ready = True
+        self.ready, self.loading = True, None
 
     async def ask(self, message: tuple, deadline: float | None) -> tuple:
         """Send a request and wait for the reply until the deadline (None: no deadline)."""
@@ -225,9 +268,10 @@ class QueryPool:
         self.restarts = 0
         self._workers: list[Worker] = [Worker(spec) for _ in range(self.size)]
         self._idle: collections.deque[Worker] = collections.deque(self._workers)
-        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+        self._clients: dict[str, Client] = {}
         self._generation = 0
         self._snapshot: Path | None = None
+        self._retired: set[Path] = set()
         self._folder: Path | None = None
         self._folders: list[Path] = []
         self._lock = threading.Lock()  # the snapshot is written from a thread
@@ -240,25 +284,25 @@ class QueryPool:
                 with self._lock:
                     worker.start(self._snapshot, self._generation)
 
-    async def run(self, message: tuple, deadline: float | None) -> tuple:
-        """The reply to a request, from the first free worker; WorkerTimeout past the deadline
-        (the worker is killed and replaced), WorkerLost if it stopped (replaced too)."""
-        worker = await self._take(deadline)
+    async def run(self, message: tuple, timeout: float | None, client: str = "") -> tuple:
+        """The reply to a request from a worker, shared fairly between clients (above).
+
+        The request may wait `timeout` seconds for a worker (QueueTimeout after that: it never
+        ran), then run `timeout` seconds (WorkerTimeout: the worker is killed and replaced);
+        WorkerLost if the worker stopped (replaced too)."""
+        who = self._clients.setdefault(client, Client())
+        worker = await self._take(timeout, who)
+        started = time.monotonic()
         try:
             await self._prepare(worker)
-            if deadline is not None and time.monotonic() >= deadline:
-                self._give_back(worker)  # loading took the time: the worker itself is sound
-                raise WorkerTimeout()
-        except WorkerTimeout:
-            raise
-        except BaseException as error:
-            self._lose(worker, error)
-            raise
-        try:
+            started = time.monotonic()  # loading is not the query's time
+            deadline = started + timeout if timeout else None
             reply = await worker.ask(message, deadline)
         except BaseException as error:  # past the deadline, lost, or the request cancelled
+            self._finish(who, client, started)
             self._lose(worker, error)
             raise
+        self._finish(who, client, started)
         self._give_back(worker)
         return reply
 
@@ -272,39 +316,83 @@ class QueryPool:
             generation = self._generation + 1
             path = self._folder / f"snapshot-{generation}.nq"
             store.dump(str(path), ox.RdfFormat.N_QUADS)
-            previous, self._snapshot, self._generation = self._snapshot, path, generation
-        if previous is not None:
-            previous.unlink(missing_ok=True)
+            if self._snapshot is not None:
+                self._retired.add(self._snapshot)
+            self._snapshot, self._generation = path, generation
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the old snapshots no worker is still loading."""
+        with self._lock:
+            busy = {w.loading for w in self._workers}
+            for path in [p for p in self._retired if p not in busy]:
+                path.unlink(missing_ok=True)
+                self._retired.discard(path)
 
     def stop(self) -> None:
         self._finalizer()
 
-    async def _take(self, deadline: float | None) -> Worker:
-        if self._idle:
+    async def _take(self, timeout: float | None, who: Client) -> Worker:
+        if not who.waiting and self._idle and self._may_run(who, time.monotonic()):
+            who.running += 1
             return self._idle.popleft()
+        if len(who.waiting) >= MAX_WAITING_PER_CLIENT:
+            raise ClientBusy()
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        self._waiting.append(waiter)
+        who.waiting.append(waiter)
+        started = time.monotonic()
         timer = None
-        if deadline is not None:
-            timer = loop.call_later(max(deadline - time.monotonic(), 0.0), _expire, waiter)
+        if timeout:
+            timer = loop.call_later(timeout, _queue_expired, waiter, started)
         try:
             return await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._give_back(waiter.result())  # handed a worker just as it gave up
+                who.running -= 1  # handed a worker just as it gave up
+                self._give_back(waiter.result())
             raise
         finally:
             if timer is not None:
                 timer.cancel()
+            with_waiter = who.waiting
+            if waiter in with_waiter:
+                with_waiter.remove(waiter)
+
+    def _may_run(self, who: Client, now: float) -> bool:
+        """Whether a client may take a worker now: heavy clients leave one worker to the others."""
+        if self.size < 2 or who.usage(now) < HEAVY_SECONDS:
+            return True
+        heavy = sum(c.running for c in self._clients.values() if c.used >= HEAVY_SECONDS)
+        return heavy < self.size - 1
+
+    def _finish(self, who: Client, client: str, started: float) -> None:
+        """A client's query is over: count its worker time; forget a client that holds nothing."""
+        now = time.monotonic()
+        who.usage(now)
+        who.used += now - started
+        who.running -= 1
+        if not who.running and not who.waiting and who.used < HEAVY_SECONDS / 64:
+            self._clients.pop(client, None)
+        if len(self._clients) > MAX_CLIENTS_KEPT:  # many clients: forget the idle ones
+            for name, other in list(self._clients.items()):
+                if not other.running and not other.waiting:
+                    del self._clients[name]
 
     def _give_back(self, worker: Worker) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
+        """Hand a free worker to the waiting client that has used the least (and may run now)."""
+        now = time.monotonic()
+        while True:
+            candidates = [c for c in self._clients.values() if c.waiting and self._may_run(c, now)]
+            if not candidates:
+                self._idle.append(worker)
+                return
+            chosen = min(candidates, key=lambda c: c.used)
+            waiter = chosen.waiting.popleft()
             if not waiter.done():
+                chosen.running += 1
                 waiter.set_result(worker)
                 return
-        self._idle.append(worker)
 
     async def _prepare(self, worker: Worker) -> None:
         """Start the worker if it has not started, wait until it has loaded, and bring it up to
@@ -318,10 +406,12 @@ class QueryPool:
         if not worker.ready:
             await worker.wait_ready()
         if worker.generation < generation:
+            worker.loading = snapshot
             reply = await worker.ask(("reload", str(snapshot)), None)
             if reply[0] != "ready":
                 raise WorkerLost(f"the query worker could not load the snapshot: {reply!r}")
-            worker.generation = generation
+            worker.generation, worker.loading = generation, None
+            self._sweep()
 
     def _lose(self, worker: Worker, error: BaseException) -> None:
         """A worker whose state is unknown (a query may still run in it): replaced, and the
@@ -339,9 +429,24 @@ class QueryPool:
             worker.start(self._snapshot, self._generation)
 
 
+# What a query worker must not inherit: the secrets of the service (it needs none of them).
+SECRETS = ("DAKG_UPDATE_TOKEN", "DAKG_SPARQL_PASSWORD", "DAKG_SPARQL_TOKEN", "DAKG_SPARQL_USER")
+
+
+def worker_environment() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in SECRETS}
+
+
 def _expire(waiter: asyncio.Future) -> None:
     if not waiter.done():
         waiter.set_exception(WorkerTimeout())
+
+
+def _queue_expired(waiter: asyncio.Future, started: float) -> None:
+    if not waiter.done():
+        waiter.set_exception(QueueTimeout(time.monotonic() - started))
 
 
 def _stop_all(workers: list[Worker], folders: list[Path]) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import negotiation as neg
+from . import sandbox
 from .store import load_sources
 
 # The answer kinds, and the format each is serialised in to count its rows: one row a line.
@@ -207,6 +208,15 @@ def answer(store: ox.Store, message: tuple) -> tuple:
 
 def serve(connection: Connection) -> None:
     spec = connection.recv()
+    if not spec.get("network"):
+        # No federation allowed: no socket to any address, whatever a query says (sandbox.py).
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxUnavailable as error:
+            print(
+                f"dakg query worker: {error}; SERVICE is refused by the guard alone",
+                file=sys.stderr,
+            )
     if spec.get("memory_bytes"):
         limit = int(spec["memory_bytes"])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -233,6 +243,7 @@ QUERY_STACK_BYTES = 256 * 1024 * 1024
 
 def main(argv: list[str]) -> int:
     connection = Connection(int(argv[1]))
+    sandbox.die_with_parent()  # before the large stacks: its thread needs little
     threading.stack_size(QUERY_STACK_BYTES)
     worker = threading.Thread(target=serve_until_closed, args=(connection,), name="dakg-query")
     worker.start()

@@ -40,6 +40,7 @@ from .namespaces import ID, canonical_prefixes
 from .packaged import internal_queries
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
+from .publicurl import base_url
 from .settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -326,7 +327,7 @@ def serialize(
 
 
 def context_url(request: Request) -> str:
-    return f"{str(request.base_url).rstrip('/')}/context.jsonld"
+    return f"{base_url(request)}context.jsonld"
 
 
 def link_header(links: Iterable[tuple[str, str, str | None]]) -> str:

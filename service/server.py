@@ -63,8 +63,20 @@ def event_loop() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
-def http_protocol() -> str:
-    return "httptools" if importlib.util.find_spec("httptools") else "h11"
+def http_protocol() -> type:
+    """uvicorn's httptools protocol with bounds on each connection (httpguard.py)."""
+    from .httpguard import GuardedHttpToolsProtocol
+
+    return GuardedHttpToolsProtocol
+
+
+def raise_open_file_limit() -> None:
+    """Let the process hold as many connections as its hard limit allows."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def log_config(level: str, access_log: bool) -> dict:
@@ -145,6 +157,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     from .app import create_app
     from .forking import serve_forked
 
+    raise_open_file_limit()
     app = create_app(settings)
     dataset = app.state.dataset
     print(
@@ -160,6 +173,9 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
         port=settings.port,
         loop=event_loop(),
         http=http_protocol(),
+        timeout_keep_alive=settings.idle_timeout,
+        # A request still running this long after SIGTERM is dropped: a busy server stops.
+        timeout_graceful_shutdown=5,
         lifespan="on",
         access_log=False,  # the JSON access log of service/observability.py replaces uvicorn's
         log_level=log_level,

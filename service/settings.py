@@ -78,6 +78,20 @@ class Settings:
     # serve` when it starts several; None: one process, nothing to share).
     metrics_dir: Path | None = None
     access_log: bool = False
+    # The address clients reach this server at (behind a proxy), and the other host names it may
+    # be called by; another Host header is not copied into what it publishes (publicurl.py).
+    public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    # What one HTTP connection may take (httpguard.py): seconds for a request's head and body,
+    # the head's size and fields, the connections a worker holds, seconds idle between requests.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_header_bytes: int = 32 * 1024
+    max_headers: int = 100
+    max_connections: int = 1024
+    idle_timeout: float = 5.0
+    # Proxies whose X-Forwarded-For names the client (clients.py); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -106,6 +120,15 @@ class Settings:
             "workers": int(env.get("DAKG_WORKERS", "0")),
             "metrics_dir": Path(env["DAKG_METRICS_DIR"]) if env.get("DAKG_METRICS_DIR") else None,
             "access_log": env_bool(env.get("DAKG_ACCESS_LOG"), False),
+            "public_url": env.get("DAKG_PUBLIC_URL") or None,
+            "allowed_hosts": tuple(h.lower() for h in env_list(env.get("DAKG_ALLOWED_HOSTS"))),
+            "header_timeout": float(env.get("DAKG_HEADER_TIMEOUT", "10")),
+            "body_timeout": float(env.get("DAKG_BODY_TIMEOUT", "30")),
+            "max_header_bytes": int(env.get("DAKG_MAX_HEADER_BYTES", str(32 * 1024))),
+            "max_headers": int(env.get("DAKG_MAX_HEADERS", "100")),
+            "max_connections": int(env.get("DAKG_MAX_CONNECTIONS", "1024")),
+            "idle_timeout": float(env.get("DAKG_IDLE_TIMEOUT", "5")),
+            "trusted_proxies": env_list(env.get("DAKG_TRUSTED_PROXIES")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

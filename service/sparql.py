@@ -45,10 +45,12 @@ from .backends import (
     transport_failure,
 )
 from .bindings import binding_points
+from .clients import client_address
 from .dataset import Dataset
 from .lookup import few_triples, lookup_of
 from .namespaces import canonical_prefixes
-from .querypool import QueryPool, WorkerLost, WorkerTimeout
+from .queryform import QueryShape, TooDeep, check_nesting, from_clauses, query_shape
+from .querypool import ClientBusy, QueryPool, QueueTimeout, WorkerLost, WorkerTimeout
 from .queryworker import (
     FORMATS,
     QUERY_STACK_BYTES,
@@ -317,7 +319,7 @@ class AnswerCache:
         return len(self._answers)
 
 
-def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any]:
+def dataset_arguments(req: QueryRequest, shape: QueryShape) -> dict[str, Any]:
     """The query's dataset: the protocol's graphs, else the query's FROM, else the union (in the
     plain form the query workers take: graph IRIs as strings, checked here)."""
     if req.default_graphs is not None:
@@ -364,7 +366,7 @@ def limits(settings: Settings) -> Limits:
 def run_query(
     store: ox.Store,
     req: QueryRequest,
-    shape: neg.QueryShape,
+    shape: QueryShape,
     wanted: Wanted,
     caps: Limits,
 ) -> tuple[neg.Format, Answer]:
@@ -392,12 +394,14 @@ def run_query(
 async def run_in_worker(
     pool: QueryPool,
     req: QueryRequest,
-    shape: neg.QueryShape,
+    shape: QueryShape,
     wanted: Wanted,
     caps: Limits,
     timeout: float | None,
+    client: str,
 ) -> tuple[neg.Format, Answer]:
-    """Evaluate and serialise a query in a worker process, killed if it runs past the deadline."""
+    """Evaluate and serialise a query in a worker process, killed if it runs past the deadline;
+    the workers are shared fairly between clients (querypool.py)."""
     message = (
         "query",
         req.query,
@@ -406,9 +410,21 @@ async def run_in_worker(
         wanted.name(neg.GRAPH),
         caps,
     )
-    deadline = time.monotonic() + timeout if timeout else None
     try:
-        reply = await pool.run(message, deadline)
+        reply = await pool.run(message, timeout, client)
+    except QueueTimeout as error:
+        raise ProtocolError(
+            503,
+            f"The query waited {error.waited:.0f} s for a free query worker (other queries were "
+            "running) and did not run; try again",
+            {"retry-after": "2"},
+        ) from None
+    except ClientBusy:
+        raise ProtocolError(
+            429,
+            "Too many queries from this client are waiting; send the next when one is answered",
+            {"retry-after": "2"},
+        ) from None
     except WorkerTimeout:
         raise ProtocolError(
             503, f"The query took longer than the {timeout:g} s this endpoint allows"
@@ -559,9 +575,9 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         lookup = lookup_of(req.query)
     if lookup is None:
         refuse_network(request, req.query)
-        shape = neg.query_shape(req.query)
+        shape = query_shape(req.query)
     else:
-        shape = neg.QueryShape(lookup.form, names_dataset=False)
+        shape = QueryShape(lookup.form, names_dataset=False)
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
         return state.query_page.response(request)
@@ -586,7 +602,9 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     if lookup is not None and is_small(dataset, lookup.subject, state.settings.lookup_triples):
         fmt, answer = run_query(dataset.store, req, shape, wanted, caps)
     elif state.query_pool is not None:
-        fmt, answer = await run_in_worker(state.query_pool, req, shape, wanted, caps, timeout)
+        fmt, answer = await run_in_worker(
+            state.query_pool, req, shape, wanted, caps, timeout, client_address(request)
+        )
     else:
         work = (run_query, dataset.store, req, shape, wanted, caps)
         fmt, answer = await in_thread(request, *work, timeout=timeout)
@@ -638,25 +656,6 @@ def transcode(body: bytes, given: neg.Format, wanted: neg.Format) -> bytes:
     if given is neg.JSON:
         return as_query_results(body).serialize(format=wanted.results)
     return ox.serialize(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), format=wanted.rdf)
-
-
-def from_clauses(text: str) -> tuple[list[str], list[str]]:
-    """The graphs a query's FROM and FROM NAMED clauses name (IRIs, or prefixed names resolved
-    by its PREFIX declarations)."""
-    stream = list(neg.tokens(text))
-    prefixes = neg.declared_prefixes(stream)
-    default: list[str] = []
-    named: list[str] = []
-    for index, token in enumerate(stream):
-        if token.kind != "word" or token.text.upper() != "FROM" or token.depth != 0:
-            continue
-        into, following = default, stream[index + 1 : index + 3]
-        if following and following[0].text.upper() == "NAMED":
-            into, following = named, following[1:]
-        iri = neg.iri_of(following[0].text, prefixes) if following else None
-        if iri is not None:
-            into.append(iri)
-    return default, named
 
 
 async def proxy_query(
@@ -771,7 +770,7 @@ class AnswerResponse(Response):
         ]
 
 
-def wants_page(accept: str | None, shape: neg.QueryShape) -> bool:
+def wants_page(accept: str | None, shape: QueryShape) -> bool:
     """Whether a GET comes from a browser that asks for HTML more than for any answer format."""
     if not accept or "text/html" not in accept.lower():
         return False
@@ -800,10 +799,47 @@ def authorise(request: Request) -> None:
             "SPARQL Update needs 'Authorization: Bearer <token>'",
             {"www-authenticate": 'Bearer realm="dakg"'},
         )
+    client = client_address(request)
+    failures = request.app.state.auth_failures
+    if failures.refused(client):
+        raise ProtocolError(
+            429,
+            "Too many wrong update tokens from this client; try again in a minute",
+            {"retry-after": "60"},
+        )
     if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        failures.failed(client)
+        log.warning("update refused: a wrong token from %s", client)
         raise ProtocolError(
             403, "The update token is wrong", {"www-authenticate": 'Bearer error="invalid_token"'}
         )
+
+
+class AuthFailures:
+    """Wrong update tokens by client over the last minute: past MAX_FAILURES, the client is
+    refused (429) until the minute is over. At most MAX_CLIENTS clients are remembered."""
+
+    MAX_FAILURES, WINDOW, MAX_CLIENTS = 10, 60.0, 4096
+
+    def __init__(self) -> None:
+        self._seen: dict[str, list[float]] = {}
+
+    def _recent(self, client: str) -> list[float]:
+        now = time.monotonic()
+        times = [t for t in self._seen.get(client, ()) if now - t < self.WINDOW]
+        if times:
+            self._seen[client] = times
+        else:
+            self._seen.pop(client, None)
+        return times
+
+    def refused(self, client: str) -> bool:
+        return len(self._recent(client)) >= self.MAX_FAILURES
+
+    def failed(self, client: str) -> None:
+        if len(self._seen) >= self.MAX_CLIENTS:
+            self._seen.clear()
+        self._seen.setdefault(client, []).append(time.monotonic())
 
 
 def apply_update(store: ox.Store, update: str) -> int:
@@ -815,6 +851,11 @@ def apply_update(store: ox.Store, update: str) -> int:
 async def answer_update(request: Request, req: UpdateRequest) -> Response:
     """Apply an authorised update and give the dataset a new version, so no stale answer is served."""
     authorise(request)
+    check_length(request, req.update, "update")
+    try:
+        check_nesting(req.update, "update")
+    except TooDeep as error:
+        raise ProtocolError(400, str(error)) from None
     refuse_network(request, req.update)
     state = request.app.state
     # From now until the update is in, no subject's size is known: lookups count theirs.
@@ -828,7 +869,7 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         current, version=version, triples=triples, largest_subject=None
     )
     state.cache.clear()
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     # Who changed what, when (the log's timestamp), how much: never the token.
     log.info(
         "update applied: client %s, %d bytes, dataset version %s, %d quads",

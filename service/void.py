@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from . import negotiation as neg
 from .namespaces import ID, canonical_prefixes
+from .publicurl import base_url
 
 router = APIRouter()
 
@@ -240,7 +241,7 @@ def where(request: Request) -> Where:
     state = request.app.state
     return Where(
         base_iri=state.settings.base_iri,
-        base_url=str(request.base_url),
+        base_url=base_url(request),
         version=state.dataset.version,
         update=bool(state.settings.update_token),
     )
@@ -459,7 +460,7 @@ async def download_index(request: Request) -> Response:
     entries = [
         {
             "file": dump.filename,
-            "url": str(request.base_url) + "download/" + dump.filename,
+            "url": base_url(request) + "download/" + dump.filename,
             "mediaType": dump.format.media_type,
             "format": dump.format.label,
             "description": dump.description,

@@ -332,8 +332,10 @@ def test_jsonld_expands_to_the_turtle_answer(client: TestClient, path: str) -> N
 
 
 def test_jsonld_is_compact(client: TestClient) -> None:
-    document = client.get("/doc/initiative/mynumber-card.jsonld").json()
-    assert document["@context"] == "http://testserver/context.jsonld"
+    document = client.get(
+        "/doc/initiative/mynumber-card.jsonld", headers={"host": "localhost:8000"}
+    ).json()
+    assert document["@context"] == "http://localhost:8000/context.jsonld"
     node = document["@graph"][0]
     assert node["id"] == MNC
     assert node["type"] == "Initiative"

@@ -17,6 +17,7 @@ import pytest
 import rdflib
 from dakg import negotiation as neg
 from dakg.app import create_app
+from dakg.queryform import query_shape
 from dakg.settings import Settings
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
@@ -681,7 +682,7 @@ def test_update_as_a_body_with_the_token(token_server):
     ],
 )
 def test_query_shape(text, form, names_dataset):
-    shape = neg.query_shape(text)
+    shape = query_shape(text)
     assert shape.form == form
     assert shape.names_dataset is names_dataset
 

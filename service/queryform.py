@@ -1,0 +1,84 @@
+"""What the protocol reads of a query or update before it runs, from the lexer's tokens: its form
+(SELECT, ASK, CONSTRUCT, DESCRIBE), the graphs its FROM clauses name, and how deep it nests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .lexer import PUNCT, WORD, declared_prefixes, iri_of, max_depth, tokens
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+# The deepest a query or update may nest groups, expressions and blank nodes ({ }, ( ), [ ], and
+# NOT as `!`). pyoxigraph parses and evaluates by recursion, one level of the stack for each level
+# of the text, and a text nested a few hundred levels deep overflows the stack and kills the
+# process (with 8 MiB stacks: 200 levels of `[ ?p [ ...`, 275 of `( (`, 850 of FILTER EXISTS,
+# 2 300 of `{ {`); an external engine may fall the same way. Queries people and programs write
+# nest a handful of levels.
+MAX_NESTING = 64
+
+
+class TooDeep(ValueError):
+    """A query or update nested deeper than the endpoint takes (refused before it is run)."""
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the protocol needs to know of a query before it runs: its form and its dataset."""
+
+    form: str | None
+    names_dataset: bool
+
+
+def check_nesting(text: str, what: str = "query", limit: int = MAX_NESTING) -> None:
+    """Refuse (TooDeep) a text whose brackets, as the engine reads them, nest past the limit."""
+    if sum(text.count(c) for c in "{([!") <= limit and "\\u" not in text and "\\U" not in text:
+        return
+    if max_depth(list(tokens(text))) > limit:
+        raise TooDeep(
+            f"The {what} nests more than {limit} levels deep ({{ }}, ( ), [ ] or !), "
+            "the most this endpoint takes"
+        )
+
+
+def query_shape(text: str) -> QueryShape:
+    """The form (None if unclear) and whether FROM is used; a query nested deeper than
+    MAX_NESTING is refused here (TooDeep), before it is run."""
+    check_nesting(text)
+    form: str | None = None
+    stream = tokens(text)
+    for token in stream:
+        word = token.text.upper() if token.kind == WORD else ""
+        if word == "BASE":
+            next(stream, None)
+        elif word == "PREFIX":
+            next(stream, None), next(stream, None)
+        else:
+            form = word if word in FORMS else None
+            break
+    names_dataset = False
+    # Only a query that says FROM can name its dataset: skip the scan for all others.
+    if form is not None and "from" in text.lower():
+        names_dataset = any(
+            t.depth == 0 and t.kind == WORD and t.text.upper() == "FROM" for t in stream
+        )
+    return QueryShape(form, names_dataset)
+
+
+def from_clauses(text: str) -> tuple[list[str], list[str]]:
+    """The graphs a query's FROM and FROM NAMED clauses name (IRIs, or prefixed names resolved
+    by its PREFIX declarations)."""
+    stream = list(tokens(text))
+    prefixes = declared_prefixes(stream)
+    default: list[str] = []
+    named: list[str] = []
+    for index, token in enumerate(stream):
+        if token.kind != WORD or token.text.upper() != "FROM" or token.depth != 0:
+            continue
+        into, following = default, stream[index + 1 : index + 3]
+        if following and following[0].kind == WORD and following[0].text.upper() == "NAMED":
+            into, following = named, following[1:]
+        iri = iri_of(following[0], prefixes) if following and following[0].kind != PUNCT else None
+        if iri is not None:
+            into.append(iri)
+    return default, named
