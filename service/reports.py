@@ -11,6 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import rdflib
+import rdflib.collection
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
@@ -206,14 +207,39 @@ def report_graph(outcome: Outcome) -> rdflib.Graph:
     return graph
 
 
+PATH_PREDICATES = (
+    SH.inversePath,
+    SH.alternativePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+)
+
+
 def copy_node(source: rdflib.Graph, node: Node, target: rdflib.Graph) -> Node:
-    """A node, with the blank-node structure it heads (a SHACL path) copied into the target."""
-    if not isinstance(node, BNode) or (node, None, None) not in source:
+    """A result path, with the blank-node structure of the SHACL path it heads copied into the
+    target: a list (a sequence path) or one of the path predicates (SHACL 2.3.1), nothing else the
+    node happens to carry."""
+    if not isinstance(node, BNode):
         return node
     copy = BNode()
-    for predicate, value in source.predicate_objects(node):
-        target.add((copy, predicate, copy_node(source, value, target)))
-    return copy
+    if (node, RDF.first, None) in source:
+        items = [copy_node(source, item, target) for item in source.items(node)]
+        rdflib.collection.Collection(target, copy, items)
+        return copy
+    for predicate in PATH_PREDICATES:
+        value = source.value(node, predicate)
+        if value is None:
+            continue
+        if predicate == SH.alternativePath and (value, RDF.first, None) in source:
+            items = [copy_node(source, item, target) for item in source.items(value)]
+            head = BNode()
+            rdflib.collection.Collection(target, head, items)
+            target.add((copy, predicate, head))
+        else:
+            target.add((copy, predicate, copy_node(source, value, target)))
+        return copy
+    return node
 
 
 def jsonld_context() -> dict[str, str]:
