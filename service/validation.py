@@ -1300,6 +1300,17 @@ def inputs_from(args: argparse.Namespace, settings: Settings) -> tuple[Inputs, l
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """`dakg validate`: 0 conforms, 1 results at or above --fail-on, 2 the input could not be read."""
+    from .reports import plain
+
+    try:
+        return run_validation(args, settings)
+    except RdfSourceError as error:  # a file name or a parser's message may hold a line break
+        raise RdfSourceError(
+            plain(error.path), plain(error.message), error.line, error.column
+        ) from None
+
+
+def run_validation(args: argparse.Namespace, settings: Settings) -> int:
     from .reports import render
 
     inputs, paths = inputs_from(args, settings)
