@@ -148,6 +148,13 @@ def summary(outcome: Outcome, fail_on: str) -> str:
     scope = f"{files} file{'s' if files != 1 else ''}, {outcome.triples} triples"
     if outcome.focus is not None:
         scope += f", {len(outcome.focus)} focus nodes (--changed-since)"
+    if outcome.inputs.context:
+        others = len(outcome.inputs.context)
+        scope += (
+            f"; {others} other file{'s' if others != 1 else ''} loaded as context, "
+            f"only the results about what the given file{'s' if files != 1 else ''} "
+            f"describe{'s' if files == 1 else ''}"
+        )
     verdict = "FAILS" if outcome.fails(fail_on) else "passes"
     return f"{counts} ({scope}); {verdict} at --fail-on {fail_on}."
 

@@ -151,6 +151,14 @@ class Inputs:
     ontology: tuple[Path, ...] = ()
     shapes: tuple[Path, ...] = ()
     checks: tuple[Path, ...] = ()
+    # Data loaded with `data` but not reported on (the rest of the project's data/ttl/, for
+    # `dakg validate FILE`): a reference to an entity it describes is not dangling.
+    context: tuple[Path, ...] = ()
+
+    @property
+    def loaded(self) -> list[Path]:
+        """Every file the store holds: the data, the context, the ontology."""
+        return [*self.data, *self.context, *self.ontology]
 
 
 @dataclass
@@ -1081,7 +1089,7 @@ def validate(
     """
     if not inputs.data:
         raise RdfSourceError("data", "no Turtle files to validate")
-    store = store if store is not None else load_store([*inputs.data, *inputs.ontology])
+    store = store if store is not None else load_store(inputs.loaded)
     triples = data_triples(store, inputs.data)
     if triples == 0:
         raise RdfSourceError(inputs.data[0], "the input holds no triples: nothing to validate")
@@ -1095,13 +1103,16 @@ def validate(
     results = pyshacl_results(graph, shapes.graph, focus_set)
     queried = sparql_results(store, shapes, focus_set) + check_results(store, checks, focus_set)
     results += [as_written(graph, r) for r in queried]
+    if inputs.context:  # only the results about what the data files describe
+        described = described_in(store, inputs.data)
+        results = [r for r in results if owner(r.focus, graph, store) in described]
     outcome = Outcome(
         results=sorted(results, key=result_key),
         shapes=shapes.graph,
         checks=checks,
         inputs=inputs,
         triples=triples,
-        locations=locations_for(results, [*inputs.data, *inputs.ontology], graph, store),
+        locations=locations_for(results, inputs.loaded, graph, store),
         focus=focus_set,
     )
     return outcome
@@ -1114,9 +1125,20 @@ def pyshacl_files(
     ontology and the files about the focus nodes and their neighbours (the shapes reach no further
     than two links from a focus node: a value's class, a path of two steps)."""
     if focus is None or inference != "none":
-        return [*inputs.data, *inputs.ontology]
+        return inputs.loaded
     near = set(focus) | neighbours(store, set(focus))
-    return [*files_about(store, near, inputs.data), *inputs.ontology]
+    return [*files_about(store, near, [*inputs.data, *inputs.context]), *inputs.ontology]
+
+
+def described_in(store: ox.Store, files: Iterable[Path]) -> set[Node]:
+    """The subjects of the files' named graphs (their blank nodes too: the file's own)."""
+    found: set[Node] = set()
+    for path in files:
+        graph = ox.NamedNode(path.resolve().as_uri())
+        found.update(
+            rdflib_term(q.subject) for q in store.quads_for_pattern(None, None, None, graph)
+        )
+    return found
 
 
 def data_triples(store: ox.Store, files: Iterable[Path]) -> int:
@@ -1271,6 +1293,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lang", choices=("en", "ja"), default="en", help="language of the messages"
     )
     parser.add_argument(
+        "--context",
+        action="append",
+        type=Path,
+        help="Turtle files or folders loaded with the data but not reported on (default for files "
+        "of data/ttl/: the rest of data/ttl/)",
+    )
+    parser.add_argument(
+        "--no-context", action="store_true", help="load nothing but the given data and ontology"
+    )
+    parser.add_argument(
         "--changed-since",
         metavar="GIT_REV",
         help="validate only the nodes of files changed since this revision (and the nodes that link to them)",
@@ -1295,7 +1327,26 @@ def inputs_from(args: argparse.Namespace, settings: Settings) -> tuple[Inputs, l
     data_set = {p.resolve() for p in data}
     ontology = [p for p in ontology if p.resolve() not in data_set]
     checks = check_files(resource_paths(args.checks, settings, "queries/checks"))
-    return Inputs(tuple(data), tuple(ontology), tuple(shapes), tuple(checks)), paths
+    context = [p for p in context_files(args, settings, data) if p.resolve() not in data_set]
+    ontology_set = {p.resolve() for p in ontology}
+    context = [p for p in context if p.resolve() not in ontology_set]
+    inputs = Inputs(tuple(data), tuple(ontology), tuple(shapes), tuple(checks), tuple(context))
+    return inputs, paths
+
+
+def context_files(args: argparse.Namespace, settings: Settings, data: list[Path]) -> list[Path]:
+    """The files loaded as context: --context's, none with --no-context, else for files of the
+    project's data/ttl/ given by name the rest of data/ttl/ (their references are not dangling)."""
+    if args.no_context:
+        return []
+    if args.context:
+        return turtle_files(args.context)
+    folder = (settings.root / "data" / "ttl").resolve()
+    if not args.paths or not folder.is_dir():
+        return []
+    if all(p.resolve().is_relative_to(folder) for p in data):
+        return turtle_files([folder])
+    return []
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -1315,7 +1366,7 @@ def run_validation(args: argparse.Namespace, settings: Settings) -> int:
 
     inputs, paths = inputs_from(args, settings)
     try:
-        store = load_store([*inputs.data, *inputs.ontology])
+        store = load_store(inputs.loaded)
         focus = (
             changed_focus(args.changed_since, inputs, paths, store) if args.changed_since else None
         )
