@@ -128,3 +128,11 @@ def key(result) -> tuple:
         for x in (result.focus, result.path, result.value, result.source, result.component,
                   result.severity, result.constraint)
     )  # fmt: skip
+
+
+def test_a_failed_download_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    """No suite, no pass: the reason names the package, the version and build/."""
+    monkeypatch.setattr(shacl_suite, "BUILD", tmp_path)
+    monkeypatch.setattr(shacl_suite, "PYSHACL_VERSION", "0.0.0.post999")
+    with pytest.raises(shacl_suite.SuiteUnavailable, match=r"pyshacl==0\.0\.0\.post999.*PyPI"):
+        shacl_suite.suite_folder()
