@@ -9,7 +9,9 @@ entry whose expected result is sht:Failure passes when the validation stops with
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 
 import pytest
 import rdflib
@@ -136,3 +138,42 @@ def test_a_failed_download_is_a_clear_error(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(shacl_suite, "PYSHACL_VERSION", "0.0.0.post999")
     with pytest.raises(shacl_suite.SuiteUnavailable, match=r"pyshacl==0\.0\.0\.post999.*PyPI"):
         shacl_suite.suite_folder()
+
+
+CLI_SAMPLE = [
+    "core/node/datatype-001",
+    "core/path/path-strange-001",
+    "core/complex/personexample",
+    "sparql/pre-binding/pre-binding-003",
+    "sparql/pre-binding/unsupported-sparql-001",
+]
+
+
+@pytest.mark.parametrize("name", CLI_SAMPLE)
+def test_the_command_gives_the_same_report(name: str, tmp_path) -> None:
+    """`dakg validate --shapes SHAPES --format turtle DATA` (no ontology, no checks) writes the
+    report the functions above give: what the suite's entries are run through."""
+    if UNAVAILABLE:
+        pytest.fail(f"the W3C SHACL test suite is not available: {UNAVAILABLE}")
+    [item] = [e for e in ENTRIES if e.name == name]
+    command = [str(shacl_suite.ROOT / ".venv" / "bin" / "dakg"), "validate", "--format", "turtle"]
+    command += [
+        "--shapes",
+        str(item.shapes),
+        "--ontology",
+        str(item.data),
+        "--checks",
+        str(tmp_path),
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop("DAKG_FEDERATION_ALLOW", None)
+    done = subprocess.run(
+        [*command, str(item.data)], capture_output=True, text=True, timeout=120, env=env
+    )
+    if item.expects_failure:
+        assert done.returncode == 2 and done.stdout == ""
+        assert str(item.shapes) in done.stderr and "Traceback" not in done.stderr
+        return
+    assert done.returncode in (0, 1), done.stderr
+    expected = render(run(item), "turtle")
+    assert isomorphic(shacl_suite.read(text=done.stdout), shacl_suite.read(text=expected))
