@@ -755,13 +755,75 @@ def select_for_each(
             rows = with_values(batched, named[start : start + BATCH])
             yield from solutions(store, rows, None, {}, options)
         targets = [t for t in targets if isinstance(t, BNode)]
+    skolem_store: ox.Store | None = None
     for target in targets:
-        text, left = prebound(query, {"this": target, **used})
+        values = {"this": target, **used}
+        if any(isinstance(v, BNode) for v in values.values()):
+            # A blank node cannot be written in a query: it is, as an IRI of its own, in a copy of
+            # the store where every blank node is one (isBlank and isIRI told so).
+            if skolem_store is None:
+                skolem_store = skolemised(store)
+            text, _ = prebound(query, {n: skolem(v) for n, v in values.items()})
+            try:
+                rows = list(solutions(skolem_store, term_tests(text), target, {}, options))
+            except SyntaxError:
+                rows = list(solutions(store, query, target, values, options))
+            yield from ((unskolem(t), {n: unskolem(v) for n, v in r.items()}) for t, r in rows)
+            continue
+        text, left = prebound(query, values)
         try:
             rows = list(solutions(store, text, target, left, options))
         except SyntaxError:  # a value where SPARQL takes only a variable: pyoxigraph binds it
-            rows = list(solutions(store, query, target, {"this": target, **used}, options))
+            rows = list(solutions(store, query, target, values, options))
         yield from rows
+
+
+SKOLEM = "urn:x-dakg:blank-node:"
+
+
+def skolem(node: Node) -> Node:
+    return URIRef(SKOLEM + str(node)) if isinstance(node, BNode) else node
+
+
+def unskolem(node: Node) -> Node:
+    if isinstance(node, URIRef) and str(node).startswith(SKOLEM):
+        return BNode(str(node)[len(SKOLEM) :])
+    return node
+
+
+def skolemised(store: ox.Store) -> ox.Store:
+    """A copy of the store with every blank node an IRI of SKOLEM."""
+
+    def term(t):
+        return ox.NamedNode(SKOLEM + t.value) if isinstance(t, ox.BlankNode) else t
+
+    copy = ox.Store()
+    copy.extend(ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in store)
+    return copy
+
+
+def term_tests(query: str) -> str:
+    """The query with isBlank, isIRI and isURI telling a SKOLEM IRI for the blank node it is."""
+    text = blanked(query)
+    out, index = [], 0
+    for match in re.finditer(r"\b(isBlank|isIRI|isURI)\s*\(", text, re.IGNORECASE):
+        if match.start() < index:
+            continue
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        argument = term_tests(query[match.end() : end])
+        out.append(query[index : match.start()])
+        test = f'STRSTARTS(STR({argument}), "{SKOLEM}")'
+        if match.group(1).lower() == "isblank":
+            out.append(f"(isBlank({argument}) || {test})")
+        else:
+            out.append(f"({match.group(1)}({argument}) && !{test})")
+        index = end + 1
+    out.append(query[index:])
+    return "".join(out)
 
 
 def blanked(query: str) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dakg.validation import Inputs, prebound, validate
-from rdflib import Literal, URIRef
+from dakg.validation import Inputs, parse_files, prebound, to_rdflib, validate
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,3 +244,31 @@ def test_a_service_in_a_check_fetches_nothing(tmp_path: Path, listener: str) -> 
     assert done.returncode == 2, done.stdout + done.stderr
     assert str(check) in done.stderr and "SERVICE" in done.stderr
     assert Recorder.requests == []
+
+
+def test_prebinding_a_blank_node_reaches_nested_filters(tmp_path: Path) -> None:
+    """A blank node focus node cannot be written in a query: it is pre-bound all the same, in an
+    inner group's FILTER too, and isBlank / isIRI still tell it is a blank node."""
+    data = write(
+        tmp_path,
+        "data.ttl",
+        "ex:a ex:part [ a ex:Part ; ex:n 1 ] , [ a ex:Part ; ex:n 2 ] .\nex:b a ex:Part ; ex:n 1 .\n",
+    )
+    shapes = write(
+        tmp_path,
+        "shapes.ttl",
+        """ex:S a sh:NodeShape ; sh:targetClass ex:Part ;
+  sh:sparql [ sh:select \"\"\"SELECT $this ?value WHERE {
+      $this <http://example.org/n> ?value .
+      { { FILTER (isBlank($this) && !isIRI($this)) } FILTER bound($this) }
+      { FILTER NOT EXISTS { $this <http://example.org/n> 2 } }
+  }\"\"\" ] .
+""",
+    )
+    outcome = validate(Inputs(data=(data,), shapes=(shapes,)))
+    [result] = outcome.results
+    assert isinstance(result.focus, BNode)
+    assert result.value == Literal(1)
+    # the node is the data's own: its triples are found under the same blank node
+    graph = to_rdflib(parse_files([data]))
+    assert (result.focus, URIRef("http://example.org/n"), Literal(1)) in graph
