@@ -428,10 +428,10 @@ def sparql_rule_broken(query: str, prebound: set[str], service_allowed: bool) ->
     """
     text = blanked(query)
     for word in ("MINUS", "VALUES") + (() if service_allowed else ("SERVICE",)):
-        if re.search(rf"(?<![?$\w]){word}\b", text, re.IGNORECASE):
+        if re.search(rf"(?<![?$\w:.-]){word}(?![\w:.-])", text, re.IGNORECASE):
             return f"uses {word}"
     names = "|".join(sorted(map(re.escape, prebound)))
-    rebound = re.search(rf"\bAS\s*[?$]({names})\b", text, re.IGNORECASE)
+    rebound = re.search(rf"(?<![?$\w:.-])AS\s*[?$]({names})(?!\w)", text, re.IGNORECASE)
     if rebound:
         return f"binds the pre-bound variable ${rebound.group(1)} with AS"
     for select in list(re.finditer(r"(?<![?$\w])SELECT\b", text, re.IGNORECASE))[1:]:

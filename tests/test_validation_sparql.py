@@ -272,3 +272,19 @@ def test_prebinding_a_blank_node_reaches_nested_filters(tmp_path: Path) -> None:
     # the node is the data's own: its triples are found under the same blank node
     graph = to_rdflib(parse_files([data]))
     assert (result.focus, URIRef("http://example.org/n"), Literal(1)) in graph
+
+
+def test_names_that_spell_a_keyword_are_not_the_keyword(tmp_path: Path) -> None:
+    """ex:service, ex:values, ?minus: names, not SERVICE, VALUES, MINUS."""
+    data = write(tmp_path, "data.ttl", "ex:a ex:service 1 ; ex:values 2 .\n")
+    shapes = write(
+        tmp_path,
+        "shapes.ttl",
+        """ex:S a sh:NodeShape ; sh:targetNode ex:a ;
+  sh:sparql [ sh:prefixes ex:p ;
+    sh:select "SELECT $this ?minus WHERE { $this ex:service ?minus ; ex:values ?as }" ] .
+ex:p sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+""",
+    )
+    outcome = validate(Inputs(data=(data,), shapes=(shapes,)))
+    assert [r.focus for r in outcome.results] == [URIRef("http://example.org/a")]
