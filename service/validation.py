@@ -365,7 +365,9 @@ def check_shape_queries(
                 check(str(text), allow)
             except NetworkRefused as error:
                 raise RdfSourceError(
-                    where, f"shape {name}: its SPARQL query is refused: {error}"
+                    where,
+                    f"shape {name}: its SPARQL query would fetch from the network (SERVICE), "
+                    f"refused: {error}",
                 ) from None
             problem = sparql_rule_broken(str(text), prebound_names(graph, node), bool(allow))
             if problem:
@@ -986,7 +988,9 @@ def load_checks(paths: Iterable[Path], allow: Iterable[str] = ()) -> list[Check]
         try:
             check(found.query, tuple(allow))
         except NetworkRefused as error:
-            raise RdfSourceError(found.path, f"the check is refused: {error}") from None
+            raise RdfSourceError(
+                found.path, f"the check would fetch from the network (SERVICE), refused: {error}"
+            ) from None
     return checks
 
 

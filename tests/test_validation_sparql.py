@@ -219,7 +219,7 @@ def test_a_service_in_the_shapes_fetches_nothing(tmp_path: Path, listener: str, 
         "--shapes", shapes, "--checks", tmp_path, data,
         env={"DAKG_FEDERATION_ALLOW": "http://example.org/sparql"},
     )  # fmt: skip
-    assert other.returncode == 2 and "allow-list" in other.stderr
+    assert other.returncode == 2 and "fetch from the network (SERVICE)" in other.stderr
     assert Recorder.requests == []
 
 
