@@ -8,16 +8,19 @@ import os
 import re
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
+import pyoxigraph as ox
 import rdflib
+import rdflib.collection
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from . import __version__
 from .namespaces import canonical_prefixes
-from .validation import CHECKS_NS, FAIL_ON, Location, Outcome, Result, display
+from .validation import CHECKS_NS, FAIL_ON, Location, Outcome, Result, display, ox_term
 
 SHAPES_NS = "https://w3id.org/dakg/shapes/"
 LEVEL_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -34,7 +37,7 @@ def render(outcome: Outcome, fmt: str, lang: str = "en", fail_on: str = "violati
     if fmt == "text":
         return text_report(outcome, lang, fail_on)
     if fmt == "turtle":
-        return report_graph(outcome).serialize(format="turtle")
+        return turtle(report_graph(outcome))
     if fmt == "json-ld":
         return report_graph(outcome).serialize(
             format="json-ld", context=jsonld_context(), auto_compact=True
@@ -77,6 +80,24 @@ def relative(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), Path.cwd())).as_posix()
     except ValueError:
         return path.resolve().as_posix()
+
+
+# Characters that end a line or drive a terminal: a file name or a text of the data holding one
+# would write a line of its own (a `::warning` workflow command, a forged result).
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def plain(text: str) -> str:
+    """The text with every control character written as an escape (\\n, \\r, \\u001B): one line."""
+    return CONTROL.sub(lambda m: ESCAPES.get(m.group(0), f"\\u{ord(m.group(0)):04X}"), text)
+
+
+def turtle(graph: rdflib.Graph) -> str:
+    """A graph in Turtle, written by pyoxigraph: every literal on one line, its controls escaped."""
+    triples = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in graph]
+    prefixes = {prefix: str(namespace) for prefix, namespace in graph.namespaces() if prefix}
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
 
 
 def term_text(node: Node | None) -> str:
@@ -127,6 +148,13 @@ def summary(outcome: Outcome, fail_on: str) -> str:
     scope = f"{files} file{'s' if files != 1 else ''}, {outcome.triples} triples"
     if outcome.focus is not None:
         scope += f", {len(outcome.focus)} focus nodes (--changed-since)"
+    if outcome.inputs.context:
+        others = len(outcome.inputs.context)
+        scope += (
+            f"; {others} other file{'s' if others != 1 else ''} loaded as context, "
+            f"only the results about what the given file{'s' if files != 1 else ''} "
+            f"describe{'s' if files == 1 else ''}"
+        )
     verdict = "FAILS" if outcome.fails(fail_on) else "passes"
     return f"{counts} ({scope}); {verdict} at --fail-on {fail_on}."
 
@@ -153,7 +181,7 @@ def text_report(outcome: Outcome, lang: str, fail_on: str) -> str:
     if not outcome.results:
         lines.append("No results: the data conforms.")
     lines.append(summary(outcome, fail_on))
-    return "\n".join(lines) + "\n"
+    return "".join(plain(line) + "\n" for line in lines)
 
 
 def text_result(outcome: Outcome, where: Location | None, result: Result, lang: str) -> list[str]:
@@ -206,14 +234,39 @@ def report_graph(outcome: Outcome) -> rdflib.Graph:
     return graph
 
 
+PATH_PREDICATES = (
+    SH.inversePath,
+    SH.alternativePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+)
+
+
 def copy_node(source: rdflib.Graph, node: Node, target: rdflib.Graph) -> Node:
-    """A node, with the blank-node structure it heads (a SHACL path) copied into the target."""
-    if not isinstance(node, BNode) or (node, None, None) not in source:
+    """A result path, with the blank-node structure of the SHACL path it heads copied into the
+    target: a list (a sequence path) or one of the path predicates (SHACL 2.3.1), nothing else the
+    node happens to carry."""
+    if not isinstance(node, BNode):
         return node
     copy = BNode()
-    for predicate, value in source.predicate_objects(node):
-        target.add((copy, predicate, copy_node(source, value, target)))
-    return copy
+    if (node, RDF.first, None) in source:
+        items = [copy_node(source, item, target) for item in source.items(node)]
+        rdflib.collection.Collection(target, copy, items)
+        return copy
+    for predicate in PATH_PREDICATES:
+        value = source.value(node, predicate)
+        if value is None:
+            continue
+        if predicate == SH.alternativePath and (value, RDF.first, None) in source:
+            items = [copy_node(source, item, target) for item in source.items(value)]
+            head = BNode()
+            rdflib.collection.Collection(target, head, items)
+            target.add((copy, predicate, head))
+        else:
+            target.add((copy, predicate, copy_node(source, value, target)))
+        return copy
+    return node
 
 
 def jsonld_context() -> dict[str, str]:
@@ -230,12 +283,14 @@ def github_report(outcome: Outcome, lang: str) -> str:
     for result in outcome.results:
         where = outcome.location(result)
         properties = (
-            [f"file={escape_property(relative(where.path))}", f"line={where.line}"] if where else []
+            [f"file={plain(escape_property(relative(where.path)))}", f"line={where.line}"]
+            if where
+            else []
         )
-        properties.append(f"title={escape_property(rule_id(result.source))}")
+        properties.append(f"title={plain(escape_property(rule_id(result.source)))}")
         text = f"{short(result.focus)}{result_detail(outcome, result)}: {result.message(lang)}"
         lines.append(
-            f"::{GITHUB_COMMANDS.get(result.severity, 'error')} {','.join(properties)}::{escape_data(text)}"
+            f"::{GITHUB_COMMANDS.get(result.severity, 'error')} {','.join(properties)}::{plain(escape_data(text))}"
         )
     return "".join(line + "\n" for line in lines)
 
@@ -268,6 +323,8 @@ def shape_names(outcome: Outcome) -> list[Node]:
     }
     shapes |= {r.source for r in outcome.results}
     named = sorted((s for s in shapes if isinstance(s, URIRef)), key=str)
+    # a blank node shape with results (a property shape of its own) is a rule too
+    named += sorted({r.source for r in outcome.results if isinstance(r.source, BNode)}, key=str)
     return named + [c.iri for c in outcome.checks if c.iri not in shapes]
 
 
@@ -288,12 +345,12 @@ def junit_report(outcome: Outcome, lang: str, fail_on: str) -> str:
     )  # fmt: skip
     for name in names:
         classname = "checks" if str(name).startswith(CHECKS_NS) else "shapes"
-        case = ET.SubElement(suite, "testcase", classname=classname, name=rule_id(name))
+        case = ET.SubElement(suite, "testcase", classname=classname, name=plain(rule_id(name)))
         results = by_source[name]
         failing = [r for r in results if r.rank >= threshold]
         if failing:
             failure = ET.SubElement(
-                case, "failure", message=f"{len(failing)} result(s): {failing[0].message(lang)}",
+                case, "failure", message=plain(f"{len(failing)} result(s): {failing[0].message(lang)}"),
                 type=severity_name(failing[0]),
             )  # fmt: skip
             failure.text = "\n".join(junit_line(outcome, r, lang) for r in failing)
@@ -312,7 +369,7 @@ def junit_line(outcome: Outcome, result: Result, lang: str) -> str:
     where = outcome.location(result)
     place = f"{relative(where.path)}:{where.line}: " if where else ""
     text = f"{short(result.focus)}{result_detail(outcome, result)}: {result.message(lang)}"
-    return f"{place}{severity_name(result)}: {text}"
+    return plain(f"{place}{severity_name(result)}: {text}")
 
 
 # ---------------------------------------------------------------- SARIF
@@ -377,7 +434,7 @@ def sarif_result(outcome: Outcome, result: Result, rule_index: int, lang: str) -
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": relative(where.path)},
+                    "artifactLocation": {"uri": quote(relative(where.path), safe="/")},
                     "region": {"startLine": where.line},
                 },
                 "logicalLocations": [{"fullyQualifiedName": str(result.focus), "kind": "resource"}],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import logging
 import re
 import subprocess
@@ -26,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from . import packaged
@@ -150,6 +151,14 @@ class Inputs:
     ontology: tuple[Path, ...] = ()
     shapes: tuple[Path, ...] = ()
     checks: tuple[Path, ...] = ()
+    # Data loaded with `data` but not reported on (the rest of the project's data/ttl/, for
+    # `dakg validate FILE`): a reference to an entity it describes is not dangling.
+    context: tuple[Path, ...] = ()
+
+    @property
+    def loaded(self) -> list[Path]:
+        """Every file the store holds: the data, the context, the ontology."""
+        return [*self.data, *self.context, *self.ontology]
 
 
 @dataclass
@@ -179,27 +188,41 @@ class Outcome:
 
 
 def load_store(files: Iterable[Path]) -> ox.Store:
-    """Parse Turtle files into a store, one named graph per file (its file: IRI)."""
+    """Parse Turtle files into a store, one named graph per file (its file: IRI), with the blank
+    nodes parse_files gives (the same as the rdflib graphs': a result names one node)."""
     store = ox.Store()
     for path in files:
-        base = path.resolve().as_uri()
-        with turtle_errors(path):
-            store.load(
-                path=str(path),
-                format=ox.RdfFormat.TURTLE,
-                base_iri=base,
-                to_graph=ox.NamedNode(base),
-            )
+        graph = ox.NamedNode(path.resolve().as_uri())
+        store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in parse_files([path]))
     return store
 
 
 def parse_files(files: Iterable[Path]) -> Iterator[ox.Quad]:
-    """The triples of Turtle files, literals exactly as written (a store normalises derived integer types)."""
+    """The triples of Turtle files, literals exactly as written (a store normalises derived integer
+    types), each blank node labelled by its file and its order there: every parse of a file gives
+    the same nodes, and two files never share one."""
     for path in files:
+        scope = hashlib.sha1(path.resolve().as_uri().encode()).hexdigest()[:10]
+        labels: dict[str, ox.BlankNode] = {}
         with turtle_errors(path):
-            yield from ox.parse(
+            for q in ox.parse(
                 path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()
-            )
+            ):
+                yield ox.Quad(
+                    labelled(q.subject, labels, scope),
+                    q.predicate,
+                    labelled(q.object, labels, scope),
+                )
+
+
+def labelled(term, labels: dict[str, ox.BlankNode], scope: str):
+    """A term, a blank node replaced by the one of its file and order (see parse_files)."""
+    if not isinstance(term, ox.BlankNode):
+        return term
+    found = labels.get(term.value)
+    if found is None:
+        found = labels[term.value] = ox.BlankNode(f"f{scope}b{len(labels)}")
+    return found
 
 
 @contextmanager
@@ -251,7 +274,7 @@ def rdflib_term(t: object) -> Node:
         return Literal(t.value, lang=t.language)
     if t.datatype.value == str(XSD.string):
         return Literal(t.value)
-    return Literal(t.value, datatype=URIRef(t.datatype.value))
+    return Literal(t.value, datatype=URIRef(t.datatype.value), normalize=False)
 
 
 def ox_term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -278,15 +301,35 @@ class Shapes:
     """The shapes graph, with the SPARQL constraints of top-level node shapes taken out for pyoxigraph.
 
     `graph` is what pySHACL evaluates (every shape, minus those sh:sparql links); `sparql` maps
-    each such node shape to its SPARQL constraints, whose nodes stay in the graph.
+    each such node shape to its SPARQL constraints, whose nodes stay in the graph; `full` is the
+    shapes graph as written ($shapesGraph). Loading checks every SPARQL query of the shapes against
+    SHACL-SPARQL's syntax rules and the network allow-list (`allow`, DAKG_FEDERATION_ALLOW): a
+    query that breaks one is an input error naming its file and shape.
     """
 
     graph: rdflib.Graph
     sparql: dict[Node, tuple[Node, ...]]
+    full: rdflib.Graph | None = None
 
     @classmethod
-    def load(cls, files: Iterable[Path]) -> Shapes:
-        graph = to_rdflib(parse_files(files))
+    def load(cls, files: Iterable[Path], allow: Iterable[str] = ()) -> Shapes:
+        files = list(files)
+        graph = rdflib.Graph(bind_namespaces="none")
+        owners: dict[Node, Path] = {}
+        for path in files:
+            part = to_rdflib(parse_files([path]))
+            for subject in part.subjects(unique=True):
+                owners.setdefault(subject, path)
+            graph += part
+        check_shape_queries(graph, owners, files, tuple(allow))
+        full = rdflib.Graph(bind_namespaces="none")
+        full += graph
+        # A boolean parameter acts only when it is true as written: "1"^^xsd:boolean is not true
+        # (rdflib reads its value as True, pySHACL with it).
+        for parameter in BOOLEAN_PARAMETERS:
+            for subject, value in list(graph.subject_objects(parameter)):
+                if str(value) not in ("true", "false") or not isinstance(value, Literal):
+                    graph.remove((subject, parameter, value))
         for prefix, namespace in (("sh", SH), ("xsd", XSD), ("rdf", RDF), ("rdfs", RDFS)):
             graph.bind(prefix, namespace)
         sparql = {
@@ -295,7 +338,149 @@ class Shapes:
         }
         for shape in sparql:
             graph.remove((shape, SH.sparql, None))
-        return cls(graph, sparql)
+        return cls(graph, sparql, full)
+
+
+BOOLEAN_PARAMETERS = (SH.uniqueLang, SH.closed, SH.qualifiedValueShapesDisjoint)
+# The SPARQL of a shapes graph: constraints' and validators' queries (and rules', never run).
+QUERY_PREDICATES = (SH.select, SH.ask, SH.construct)
+VALIDATOR_PREDICATES = (SH.validator, SH.nodeValidator, SH.propertyValidator)
+ALWAYS_PREBOUND = ("this", "shapesGraph", "currentShape")
+
+
+def check_shape_queries(
+    graph: rdflib.Graph, owners: dict[Node, Path], files: list[Path], allow: tuple[str, ...]
+) -> None:
+    """Refuse (RdfSourceError naming the file and the shape) a query of the shapes that SHACL-SPARQL
+    forbids (SHACL 5.3.1: MINUS, VALUES, SERVICE, `AS` a pre-bound variable, a sub-select that does
+    not return the pre-bound variables) or that would fetch an address off the allow-list."""
+    from .federation import NetworkRefused, check
+
+    for predicate in QUERY_PREDICATES:
+        for node, text in sorted(graph.subject_objects(predicate), key=lambda item: str(item[0])):
+            shape = query_owner(graph, node)
+            where = owners.get(node) or owners.get(shape) or (files[0] if files else "shapes")
+            name = shape_name(graph, shape)
+            try:
+                check(str(text), allow)
+            except NetworkRefused as error:
+                raise RdfSourceError(
+                    where,
+                    f"shape {name}: its SPARQL query would fetch from the network (SERVICE), "
+                    f"refused: {error}",
+                ) from None
+            problem = sparql_rule_broken(str(text), prebound_names(graph, node), bool(allow))
+            if problem:
+                raise RdfSourceError(
+                    where, f"shape {name}: its SPARQL query {problem}, which SHACL-SPARQL forbids"
+                )
+            if not re.search(r"\bSERVICE\b", blanked(str(text)), re.IGNORECASE):
+                try:  # on an empty store: whether it parses, with its sh:prefixes
+                    ox.Store().query(prefixes_for(graph, node) + str(text))
+                except SyntaxError as error:
+                    raise RdfSourceError(
+                        where, f"shape {name}: its SPARQL query does not parse: {error}"
+                    ) from None
+
+
+def query_owner(graph: rdflib.Graph, node: Node) -> Node:
+    """The shape (or constraint component) a query node belongs to."""
+    for predicate in (SH.sparql, *VALIDATOR_PREDICATES):
+        holder = next(graph.subjects(predicate, node), None)
+        if holder is not None:
+            return holder
+    return node
+
+
+def shape_name(graph: rdflib.Graph, shape: Node) -> str:
+    """A shape's name; a blank node shape's by the named shape it is in and its sh:path."""
+    if not isinstance(shape, BNode):
+        return display(shape)
+    path = graph.value(shape, SH.path)
+    named = f"(sh:path {display(path)})" if isinstance(path, URIRef) else f"_:{shape}"
+    node, parent = shape, None
+    for _ in range(16):  # up through sh:property, sh:node, lists of sh:or ...
+        parent = next(graph.subjects(None, node), None)
+        if parent is None or not isinstance(parent, BNode):
+            break
+        node = parent
+    if parent is not None and not isinstance(parent, BNode):
+        return f"{display(parent)}, its shape {named}"
+    return f"the blank node shape {named}"
+
+
+def prebound_names(graph: rdflib.Graph, node: Node) -> set[str]:
+    """The variables pre-bound in a query: $this, $shapesGraph, $currentShape, and for a
+    validator of a constraint component $value and the component's parameters."""
+    names = set(ALWAYS_PREBOUND)
+    for predicate in VALIDATOR_PREDICATES:
+        for component in graph.subjects(predicate, node):
+            names.add("value")
+            for parameter in graph.objects(component, SH.parameter):
+                path = graph.value(parameter, SH.path)
+                if isinstance(path, URIRef):
+                    names.add(re.split(r"[/#]", str(path))[-1])
+    return names
+
+
+def sparql_rule_broken(query: str, prebound: set[str], service_allowed: bool) -> str | None:
+    """What in a query breaks SHACL-SPARQL's syntax rules (None when nothing does).
+
+    SERVICE is for the allow-list to decide (federation.check): to an address on it, it is allowed.
+    """
+    text = blanked(query)
+    for word in ("MINUS", "VALUES") + (() if service_allowed else ("SERVICE",)):
+        if re.search(rf"(?<![?$\w:.-]){word}(?![\w:.-])", text, re.IGNORECASE):
+            return f"uses {word}"
+    names = "|".join(sorted(map(re.escape, prebound)))
+    rebound = re.search(rf"(?<![?$\w:.-])AS\s*[?$]({names})(?!\w)", text, re.IGNORECASE)
+    if rebound:
+        return f"binds the pre-bound variable ${rebound.group(1)} with AS"
+    for select in list(re.finditer(r"(?<![?$\w])SELECT\b", text, re.IGNORECASE))[1:]:
+        opens = text.find("{", select.end())
+        head = text[select.end() : opens if opens >= 0 else len(text)]
+        body = group_after(text, select.end() + len(head))
+        if re.match(r"\s*((DISTINCT|REDUCED)\s+)?\*", head, re.I):
+            returned = set(re.findall(r"[?$](\w+)", without_filters(body)))
+        else:
+            returned = set(re.findall(r"[?$](\w+)", re.sub(r"\([^()]*\bAS\b", "(", head)))
+            returned |= set(re.findall(r"\bAS\s*[?$](\w+)", head, re.I))
+        missing = sorted(n for n in prebound - {"shapesGraph", "currentShape"}
+                         if re.search(rf"[?$]{n}\b", query) and n not in returned)  # fmt: skip
+        if missing:
+            return f"has a sub-select that does not return the pre-bound ${missing[0]}"
+    return None
+
+
+def group_after(text: str, start: int) -> str:
+    """The text of the {...} group that opens at or after `start`."""
+    open_at = text.find("{", start)
+    depth = 0
+    for index in range(open_at, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[open_at : index + 1]
+    return text[open_at:]
+
+
+def without_filters(text: str) -> str:
+    """The text with every FILTER's constraint taken out (its variables are not in scope)."""
+    out, index = [], 0
+    for match in re.finditer(r"\bFILTER\b\s*(NOT\s+EXISTS|EXISTS|[\w:]+)?\s*", text, re.I):
+        if match.start() < index:
+            continue
+        out.append(text[index : match.start()])
+        index = match.end()
+        pairs = {"(": ")", "{": "}"}
+        if index < len(text) and text[index] in pairs:
+            opener, closer, depth = text[index], pairs[text[index]], 0
+            while index < len(text):
+                depth += 1 if text[index] == opener else -1 if text[index] == closer else 0
+                index += 1
+                if depth == 0:
+                    break
+    out.append(text[index:])
+    return "".join(out)
 
 
 def rdfs_closure(graph: rdflib.Graph) -> None:
@@ -343,14 +528,57 @@ def pyshacl_results(
 ) -> list[Result]:
     """Core constraints, evaluated by pySHACL in place (the graph already holds the ontology)."""
     import pyshacl
+    import pyshacl.errors
 
     focus_nodes = (
         sorted(str(n) for n in focus if isinstance(n, URIRef)) if focus is not None else None
     )
     if focus_nodes == []:
         return []
-    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inplace=True, focus_nodes=focus_nodes)
+    with comparable_ill_typed_literals():
+        try:
+            _, report, _ = pyshacl.validate(
+                data, shacl_graph=shapes, inplace=True, focus_nodes=focus_nodes
+            )
+        except pyshacl.errors.ReportableRuntimeError as error:
+            raise RdfSourceError("shapes", f"pySHACL cannot evaluate the shapes: {error}") from None
+    if isinstance(report, pyshacl.errors.ValidationFailure):
+        raise RdfSourceError("shapes", f"pySHACL cannot evaluate the shapes: {report.message}")
     return [report_result(report, node) for node in report.objects(None, SH.result)]
+
+
+@contextmanager
+def comparable_ill_typed_literals() -> Iterator[None]:
+    """pySHACL's sh:lessThanOrEquals with a literal that does not fit its datatype ("2022-13-01"
+    ^^xsd:date) raises TypeError; SHACL says two values that cannot be compared give a result.
+    While pySHACL runs, such a pair is compared one at a time and a TypeError becomes that result."""
+    from pyshacl.constraints.core.property_pair_constraints import (
+        LessThanOrEqualsConstraintComponent as Component,
+    )
+
+    original = Component._compare_ltoe
+
+    def compare(self, value_nodes, compare_values, datagraph, focus):
+        try:
+            return original(self, value_nodes, compare_values, datagraph, focus)
+        except TypeError:
+            pass
+        failed, reports = False, []
+        for value in value_nodes:
+            for other in compare_values:
+                try:
+                    one_failed, one = original(self, [value], [other], datagraph, focus)
+                except TypeError:
+                    one_failed, one = True, [self.make_v_result(datagraph, focus, value_node=value)]
+                failed |= one_failed
+                reports += one
+        return failed, reports
+
+    Component._compare_ltoe = compare
+    try:
+        yield
+    finally:
+        Component._compare_ltoe = original
 
 
 def report_result(report: rdflib.Graph, node: Node) -> Result:
@@ -388,9 +616,32 @@ def sparql_results(store: ox.Store, loaded: Shapes, focus: frozenset[Node] | Non
             templates = list(shapes.objects(constraint, SH.message)) or list(
                 shapes.objects(shape, SH.message)
             )
-            for this, row in select_for_each(store, query, targets):
+            extra: dict[str, Node] = {"currentShape": shape}
+            if re.search(r"[?$]shapesGraph(?!\w)", query):
+                queried, options = with_shapes_graph(store, loaded)
+                extra["shapesGraph"] = SHAPES_GRAPH
+            else:
+                queried, options = store, None
+            for this, row in select_for_each(queried, query, targets, extra, options):
                 results.append(sparql_result(shape, constraint, severity, templates, this, row))
     return sorted(set(results), key=result_key)
+
+
+# The name of the shapes graph in the queries that use $shapesGraph.
+SHAPES_GRAPH = URIRef("urn:x-dakg:shapes-graph")
+
+
+def with_shapes_graph(store: ox.Store, loaded: Shapes) -> tuple[ox.Store, dict]:
+    """A copy of the store with the shapes graph as the named graph SHAPES_GRAPH, and the query
+    options that keep it out of the default graph (the data's graphs)."""
+    graph = ox.NamedNode(str(SHAPES_GRAPH))
+    copy = ox.Store()
+    copy.extend(q for q in store if q.graph_name != graph)
+    shapes = loaded.full if loaded.full is not None else loaded.graph
+    copy.extend(ox.Quad(ox_term(s), ox_term(p), ox_term(o), graph) for s, p, o in shapes)
+    data = [g for g in copy.named_graphs() if g != graph]
+    options = {"default_graph": [*data, ox.DefaultGraph()], "named_graphs": [*data, graph]}
+    return copy, options
 
 
 def shape_targets(
@@ -427,31 +678,154 @@ def shape_targets(
 
 
 def prefixes_for(shapes: rdflib.Graph, constraint: Node) -> str:
-    """PREFIX lines for the sh:declare entries a constraint's sh:prefixes point to."""
+    """PREFIX lines for the sh:declare entries of a constraint's sh:prefixes values and of what
+    they import (owl:imports, transitively: SHACL 5.2.1)."""
     lines = []
-    for holder in shapes.objects(constraint, SH.prefixes):
+    todo, seen = list(shapes.objects(constraint, SH.prefixes)), set()
+    while todo:
+        holder = todo.pop()
+        if holder in seen:
+            continue
+        seen.add(holder)
+        todo.extend(shapes.objects(holder, OWL.imports))
         for declaration in shapes.objects(holder, SH.declare):
             prefix = shapes.value(declaration, SH.prefix)
             namespace = shapes.value(declaration, SH.namespace)
-            lines.append(f"PREFIX {prefix}: <{namespace}>\n")
+            if prefix is not None and namespace is not None:
+                lines.append(f"PREFIX {prefix}: <{namespace}>\n")
     return "".join(sorted(set(lines)))
 
 
-def select_for_each(
-    store: ox.Store, query: str, targets: list[Node]
-) -> Iterator[tuple[Node, dict]]:
-    """Rows of a SELECT query with $this pre-bound to each target in turn (SHACL's pre-binding).
+def prebound(query: str, values: dict[str, Node]) -> tuple[str, dict[str, Node]]:
+    """The query with pre-bound variables replaced by their values, as SHACL defines pre-binding
+    (5.3.1): every occurrence, in nested groups, FILTERs and sub-selects too; a projected one
+    becomes `(value AS ?var)`, `bound(?var)` is true. A blank node cannot be written in a query:
+    it stays a variable, left for pyoxigraph's substitution (returned)."""
+    written = {
+        name: str(ox_term(value)) for name, value in values.items() if not isinstance(value, BNode)
+    }
+    left = {name: value for name, value in values.items() if isinstance(value, BNode)}
+    if not written:
+        return query, left
+    text = blanked(query)
+    heads = []  # (start, end) of every projection: SELECT ... up to its group
+    for select in re.finditer(r"(?<![?$\w])SELECT\b", text, re.IGNORECASE):
+        opens = text.find("{", select.end())
+        heads.append((select.end(), opens if opens >= 0 else len(text)))
+    names = "|".join(map(re.escape, written))
+    pattern = rf"\bBOUND\s*\(\s*[?$]({names})\s*\)|[?$]({names})(?!\w)"
+    parts, index = [], 0
+    for match in re.finditer(pattern, text, re.IGNORECASE):
+        parts.append(query[index : match.start()])
+        if match.group(1):
+            parts.append("(true)")
+        else:
+            name = match.group(2)
+            head = next((h for h in heads if h[0] <= match.start() < h[1]), None)
+            if head is not None and depth_at(text, head[0], match.start()) == 0:
+                parts.append(f"({written[name]} AS ?{name})")
+            else:
+                parts.append(written[name])
+        index = match.end()
+    parts.append(query[index:])
+    return "".join(parts), left
 
-    When joining with VALUES gives the same rows (see batchable), the targets go in batches;
-    otherwise one query per target, with $this substituted.
+
+def depth_at(text: str, start: int, end: int) -> int:
+    """How many parentheses are open at `end`, counting from `start`."""
+    return text.count("(", start, end) - text.count(")", start, end)
+
+
+def select_for_each(
+    store: ox.Store,
+    query: str,
+    targets: list[Node],
+    extra: dict[str, Node] | None = None,
+    options: dict | None = None,
+) -> Iterator[tuple[Node, dict]]:
+    """Rows of a SELECT query with $this pre-bound to each target in turn (SHACL's pre-binding),
+    and the `extra` pre-bound variables ($currentShape, $shapesGraph) to their values.
+
+    When joining with VALUES gives the same rows (see batchable), the IRI targets go in batches;
+    otherwise one query per target, its value written in the query (see prebound).
     """
-    if batchable(query):
+    used = {n: v for n, v in (extra or {}).items() if re.search(rf"[?$]{n}(?!\w)", query)}
+    if batchable(query) and not any(isinstance(v, BNode) for v in used.values()):
+        batched, _ = prebound(query, used)
         named = [t for t in targets if not isinstance(t, BNode)]
         for start in range(0, len(named), BATCH):
-            yield from solutions(store, with_values(query, named[start : start + BATCH]), None)
+            rows = with_values(batched, named[start : start + BATCH])
+            yield from solutions(store, rows, None, {}, options)
         targets = [t for t in targets if isinstance(t, BNode)]
+    skolem_store: ox.Store | None = None
     for target in targets:
-        yield from solutions(store, query, target)
+        values = {"this": target, **used}
+        if any(isinstance(v, BNode) for v in values.values()):
+            # A blank node cannot be written in a query: it is, as an IRI of its own, in a copy of
+            # the store where every blank node is one (isBlank and isIRI told so).
+            if skolem_store is None:
+                skolem_store = skolemised(store)
+            text, _ = prebound(query, {n: skolem(v) for n, v in values.items()})
+            try:
+                rows = list(solutions(skolem_store, term_tests(text), target, {}, options))
+            except SyntaxError:
+                rows = list(solutions(store, query, target, values, options))
+            yield from ((unskolem(t), {n: unskolem(v) for n, v in r.items()}) for t, r in rows)
+            continue
+        text, left = prebound(query, values)
+        try:
+            rows = list(solutions(store, text, target, left, options))
+        except SyntaxError:  # a value where SPARQL takes only a variable: pyoxigraph binds it
+            rows = list(solutions(store, query, target, values, options))
+        yield from rows
+
+
+SKOLEM = "urn:x-dakg:blank-node:"
+
+
+def skolem(node: Node) -> Node:
+    return URIRef(SKOLEM + str(node)) if isinstance(node, BNode) else node
+
+
+def unskolem(node: Node) -> Node:
+    if isinstance(node, URIRef) and str(node).startswith(SKOLEM):
+        return BNode(str(node)[len(SKOLEM) :])
+    return node
+
+
+def skolemised(store: ox.Store) -> ox.Store:
+    """A copy of the store with every blank node an IRI of SKOLEM."""
+
+    def term(t):
+        return ox.NamedNode(SKOLEM + t.value) if isinstance(t, ox.BlankNode) else t
+
+    copy = ox.Store()
+    copy.extend(ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in store)
+    return copy
+
+
+def term_tests(query: str) -> str:
+    """The query with isBlank, isIRI and isURI telling a SKOLEM IRI for the blank node it is."""
+    text = blanked(query)
+    out, index = [], 0
+    for match in re.finditer(r"\b(isBlank|isIRI|isURI)\s*\(", text, re.IGNORECASE):
+        if match.start() < index:
+            continue
+        depth, end = 0, match.end() - 1
+        for end in range(match.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        argument = term_tests(query[match.end() : end])
+        out.append(query[index : match.start()])
+        test = f'STRSTARTS(STR({argument}), "{SKOLEM}")'
+        if match.group(1).lower() == "isblank":
+            out.append(f"(isBlank({argument}) || {test})")
+        else:
+            out.append(f"({match.group(1)}({argument}) && !{test})")
+        index = end + 1
+    out.append(query[index:])
+    return "".join(out)
 
 
 def blanked(query: str) -> str:
@@ -493,11 +867,22 @@ def with_values(query: str, targets: Iterable[Node], variable: str = "$this") ->
     return f"{query[: brace + 1]}\n    VALUES {variable} {{ {values} }}\n{query[brace + 1 :]}"
 
 
-def solutions(store: ox.Store, query: str, this: Node | None) -> Iterator[tuple[Node, dict]]:
-    """Run a query (with $this substituted when given) and yield (this, row)."""
-    substitutions = {ox.Variable("this"): ox_term(this)} if this is not None else None
+def solutions(
+    store: ox.Store,
+    query: str,
+    this: Node | None,
+    left: dict[str, Node] | None = None,
+    options: dict | None = None,
+) -> Iterator[tuple[Node, dict]]:
+    """Run a query (the blank nodes of `left` substituted, pyoxigraph's pre-binding of projected
+    variables) and yield (this, row)."""
+    if left is None:
+        left = {"this": this} if this is not None else {}
+    substitutions = {ox.Variable(n): ox_term(v) for n, v in left.items()} or None
     try:
-        result = store.query(query, use_default_graph_as_union=True, substitutions=substitutions)
+        result = store.query(
+            query, substitutions=substitutions, **(options or {"use_default_graph_as_union": True})
+        )
     except RuntimeError as error:  # pyoxigraph pre-binds only projected variables
         raise RdfSourceError("shapes", f"{error}: a SPARQL constraint must select $this") from None
     names = [v.value for v in result.variables]
@@ -593,9 +978,20 @@ def check_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_checks(paths: Iterable[Path]) -> list[Check]:
-    """The checks of the given .rq files and folders."""
-    return [Check.from_file(p) for p in check_files(paths)]
+def load_checks(paths: Iterable[Path], allow: Iterable[str] = ()) -> list[Check]:
+    """The checks of the given .rq files and folders; one whose SERVICE would fetch an address off
+    the allow-list is an input error."""
+    from .federation import NetworkRefused, check
+
+    checks = [Check.from_file(p) for p in check_files(paths)]
+    for found in checks:
+        try:
+            check(found.query, tuple(allow))
+        except NetworkRefused as error:
+            raise RdfSourceError(
+                found.path, f"the check would fetch from the network (SERVICE), refused: {error}"
+            ) from None
+    return checks
 
 
 def check_results(
@@ -749,15 +1145,17 @@ def validate(
     focus: Iterable[Node] | None = None,
     store: ox.Store | None = None,
     shapes: Shapes | None = None,
+    allow: Iterable[str] = (),
 ) -> Outcome:
     """Validate the data against the shapes and checks; with `focus`, only those focus nodes.
 
     `store` is the data and ontology already loaded by load_store, `shapes` the shapes already
-    loaded (both are read, never changed): callers that validate often load them once.
+    loaded (both are read, never changed): callers that validate often load them once. `allow`
+    is the network allow-list (DAKG_FEDERATION_ALLOW) a SERVICE in the shapes must be on.
     """
     if not inputs.data:
         raise RdfSourceError("data", "no Turtle files to validate")
-    store = store if store is not None else load_store([*inputs.data, *inputs.ontology])
+    store = store if store is not None else load_store(inputs.loaded)
     triples = data_triples(store, inputs.data)
     if triples == 0:
         raise RdfSourceError(inputs.data[0], "the input holds no triples: nothing to validate")
@@ -766,52 +1164,24 @@ def validate(
     if inference == "rdfs":
         rdfs_closure(graph)
         store = store_from(graph)
-    shapes = shapes if shapes is not None else Shapes.load(inputs.shapes)
-    checks = load_checks(inputs.checks)
-    # pySHACL cannot compare an ill-typed literal ("x"^^xsd:date) with another (sh:lessThan):
-    # each is reported here, and its triple kept from the engines.
-    ill_typed = ill_typed_results(graph)
-    for result in ill_typed:
-        graph.remove((result.focus, result.path, result.value))
-    results = ill_typed + pyshacl_results(graph, shapes.graph, focus_set)
+    shapes = shapes if shapes is not None else Shapes.load(inputs.shapes, allow)
+    checks = load_checks(inputs.checks, allow)
+    results = pyshacl_results(graph, shapes.graph, focus_set)
     queried = sparql_results(store, shapes, focus_set) + check_results(store, checks, focus_set)
     results += [as_written(graph, r) for r in queried]
+    if inputs.context:  # only the results about what the data files describe
+        described = described_in(store, inputs.data)
+        results = [r for r in results if owner(r.focus, graph, store) in described]
     outcome = Outcome(
         results=sorted(results, key=result_key),
         shapes=shapes.graph,
         checks=checks,
         inputs=inputs,
         triples=triples,
-        locations=locations_for(results, [*inputs.data, *inputs.ontology], graph, store),
+        locations=locations_for(results, inputs.loaded, graph, store),
         focus=focus_set,
     )
     return outcome
-
-
-# The source of the results about literals that do not fit their datatype.
-WELL_TYPED = URIRef("https://w3id.org/dakg/shapes/WellTypedLiterals")
-
-
-def ill_typed_results(graph: rdflib.Graph) -> list[Result]:
-    """A violation for each literal whose text is not a value of its datatype."""
-    found = []
-    for subject, predicate, value in graph:
-        if isinstance(value, Literal) and value.ill_typed:
-            datatype = display(value.datatype)
-            english = f"{value!s} is not a valid {datatype}"
-            japanese = f"{value!s} は {datatype} の値として正しくありません"
-            found.append(
-                Result(
-                    focus=subject,
-                    severity=SH.Violation,
-                    component=SH.DatatypeConstraintComponent,
-                    source=WELL_TYPED,
-                    path=predicate,
-                    value=value,
-                    messages=(Literal(english, lang="en"), Literal(japanese, lang="ja")),
-                )
-            )
-    return found
 
 
 def pyshacl_files(
@@ -821,9 +1191,20 @@ def pyshacl_files(
     ontology and the files about the focus nodes and their neighbours (the shapes reach no further
     than two links from a focus node: a value's class, a path of two steps)."""
     if focus is None or inference != "none":
-        return [*inputs.data, *inputs.ontology]
+        return inputs.loaded
     near = set(focus) | neighbours(store, set(focus))
-    return [*files_about(store, near, inputs.data), *inputs.ontology]
+    return [*files_about(store, near, [*inputs.data, *inputs.context]), *inputs.ontology]
+
+
+def described_in(store: ox.Store, files: Iterable[Path]) -> set[Node]:
+    """The subjects of the files' named graphs (their blank nodes too: the file's own)."""
+    found: set[Node] = set()
+    for path in files:
+        graph = ox.NamedNode(path.resolve().as_uri())
+        found.update(
+            rdflib_term(q.subject) for q in store.quads_for_pattern(None, None, None, graph)
+        )
+    return found
 
 
 def data_triples(store: ox.Store, files: Iterable[Path]) -> int:
@@ -978,6 +1359,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lang", choices=("en", "ja"), default="en", help="language of the messages"
     )
     parser.add_argument(
+        "--context",
+        action="append",
+        type=Path,
+        help="Turtle files or folders loaded with the data but not reported on (default for files "
+        "of data/ttl/: the rest of data/ttl/)",
+    )
+    parser.add_argument(
+        "--no-context", action="store_true", help="load nothing but the given data and ontology"
+    )
+    parser.add_argument(
         "--changed-since",
         metavar="GIT_REV",
         help="validate only the nodes of files changed since this revision (and the nodes that link to them)",
@@ -1002,20 +1393,56 @@ def inputs_from(args: argparse.Namespace, settings: Settings) -> tuple[Inputs, l
     data_set = {p.resolve() for p in data}
     ontology = [p for p in ontology if p.resolve() not in data_set]
     checks = check_files(resource_paths(args.checks, settings, "queries/checks"))
-    return Inputs(tuple(data), tuple(ontology), tuple(shapes), tuple(checks)), paths
+    context = [p for p in context_files(args, settings, data) if p.resolve() not in data_set]
+    ontology_set = {p.resolve() for p in ontology}
+    context = [p for p in context if p.resolve() not in ontology_set]
+    inputs = Inputs(tuple(data), tuple(ontology), tuple(shapes), tuple(checks), tuple(context))
+    return inputs, paths
+
+
+def context_files(args: argparse.Namespace, settings: Settings, data: list[Path]) -> list[Path]:
+    """The files loaded as context: --context's, none with --no-context, else for files of the
+    project's data/ttl/ given by name the rest of data/ttl/ (their references are not dangling)."""
+    if args.no_context:
+        return []
+    if args.context:
+        return turtle_files(args.context)
+    folder = (settings.root / "data" / "ttl").resolve()
+    if not args.paths or not folder.is_dir():
+        return []
+    if all(p.resolve().is_relative_to(folder) for p in data):
+        return turtle_files([folder])
+    return []
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """`dakg validate`: 0 conforms, 1 results at or above --fail-on, 2 the input could not be read."""
+    from .reports import plain
+
+    try:
+        return run_validation(args, settings)
+    except RdfSourceError as error:  # a file name or a parser's message may hold a line break
+        raise RdfSourceError(
+            plain(error.path), plain(error.message), error.line, error.column
+        ) from None
+
+
+def run_validation(args: argparse.Namespace, settings: Settings) -> int:
     from .reports import render
 
     inputs, paths = inputs_from(args, settings)
     try:
-        store = load_store([*inputs.data, *inputs.ontology])
+        store = load_store(inputs.loaded)
         focus = (
             changed_focus(args.changed_since, inputs, paths, store) if args.changed_since else None
         )
-        outcome = validate(inputs, inference=args.inference, focus=focus, store=store)
+        outcome = validate(
+            inputs,
+            inference=args.inference,
+            focus=focus,
+            store=store,
+            allow=settings.federation_allow,
+        )
         report = render(outcome, args.format, lang=args.lang, fail_on=args.fail_on)
     except RdfSourceError:
         raise
