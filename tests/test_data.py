@@ -220,3 +220,42 @@ def test_every_term_has_one_label_per_language_and_a_definition(ontology) -> Non
         if labels != ["en", "ja"] or definitions != ["en", "ja"]:
             faults.append(f"{term}: labels {labels}, definitions {definitions}")
     assert faults == []
+
+
+def owl_syntax_nodes(graph: rdflib.Graph) -> set:
+    """The blank nodes OWL 2's mapping to RDF requires: a datatype restriction's list and facets."""
+    nodes = set()
+    for head in graph.objects(None, OWL.withRestrictions):
+        for cell in graph.transitiveClosure(lambda n, g: g.objects(n, RDF.rest), head):
+            nodes.add(cell)
+        nodes.add(head)
+    nodes |= {member for cell in set(nodes) for member in graph.objects(cell, RDF.first)}
+    return nodes
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: str(s.path.relative_to(ROOT)))
+def test_no_blank_node_in_the_data_or_the_ontology(source) -> None:
+    """Everything we publish has an IRI others can link to (a time instant, an identifier ...);
+    only OWL's own syntax for a datatype restriction (a list of facets) is left to blank nodes."""
+    g = rdflib.Graph().parse(source.path, format="turtle")
+    allowed = owl_syntax_nodes(g) if source.path.parts[-2] == "ontology" else set()
+    blank = {t for triple in g for t in triple if isinstance(t, rdflib.BNode)} - allowed
+    assert sorted(f"{s} {p} {o}" for s, p, o in g if s in blank or o in blank) == []
+
+
+def test_time_instants_are_shared_and_keyed_by_their_date(graph) -> None:
+    time = rdflib.Namespace("http://www.w3.org/2006/time#")
+    instants = set(graph.subjects(RDF.type, time.Instant))
+    assert len(instants) >= 59
+    wrong = []
+    for instant in instants:
+        dates = [
+            str(d)
+            for p in (time.inXSDDate, time.inXSDgYearMonth)
+            for d in graph.objects(instant, p)
+        ]
+        if [str(instant)] != [f"{ID}instant/{d}" for d in dates]:
+            wrong.append(f"{instant}: {dates}")
+    assert wrong == []
+    for interval in graph.subjects(time.hasBeginning, None):
+        assert graph.value(interval, time.hasBeginning) in instants
