@@ -259,3 +259,58 @@ def test_time_instants_are_shared_and_keyed_by_their_date(graph) -> None:
     assert wrong == []
     for interval in graph.subjects(time.hasBeginning, None):
         assert graph.value(interval, time.hasBeginning) in instants
+
+
+ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
+PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
+SKOS = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+
+
+def test_every_identifier_names_where_it_comes_from(graph) -> None:
+    """An official identifier is not in the report: each one names its sources (pages, as IRIs) or
+    the identifier it is derived from by an official rule."""
+    faults = []
+    for identifier in graph.subjects(RDF.type, ADMS.Identifier):
+        sources = list(graph.objects(identifier, DCTERMS.source))
+        derived = list(graph.objects(identifier, PROV.wasDerivedFrom))
+        if not str(identifier).startswith(ID + "identifier/"):
+            faults.append(f"{identifier}: not an identifier IRI")
+        if graph.value(identifier, SKOS.notation) is None:
+            faults.append(f"{identifier}: no notation")
+        if not all(isinstance(s, rdflib.URIRef) for s in sources + derived):
+            faults.append(f"{identifier}: a source that is not an IRI")
+        if len(sources) < 2 and not derived:
+            faults.append(f"{identifier}: {len(sources)} source(s), no rule")
+    assert faults == []
+
+
+def test_corporate_numbers_only_where_two_sources_agree(graph) -> None:
+    numbers = {
+        str(agency).rsplit("/", 1)[1]: str(graph.value(i, SKOS.notation))
+        for agency, i in graph.subject_objects(ADMS.identifier)
+        if str(agency).startswith(ID + "agency/")
+    }
+    assert numbers == {
+        "digital-agency": "8000012010038",
+        "mext": "7000012060001",
+        "mhlw": "6000012070001",
+        "national-personnel-authority": "2000012010002",
+    }
+
+
+KANJI_ERA = {"令和": 5, "平成": 4}
+
+
+def test_an_e_gov_law_id_follows_from_its_law_number(graph) -> None:
+    """e-Gov's rule: era and year (504 = 令和4), AC for an Act, 0 for a Cabinet bill, the number in
+    nine digits."""
+    eli = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
+    laws = list(graph.subjects(eli.id_local, None))
+    assert laws
+    for law in laws:
+        number = str(graph.value(law, DAKG.lawNumber))
+        era, year, act = re.fullmatch(r"(令和|平成)(\d+)年法律第(\d+)号", number).groups()
+        expected = f"{KANJI_ERA[era]}{int(year):02d}AC0{int(act):09d}"
+        assert str(graph.value(law, eli.id_local)) == expected
+        ids = {str(graph.value(i, SKOS.notation)) for i in graph.objects(law, ADMS.identifier)}
+        assert {expected, number} <= ids
