@@ -314,3 +314,47 @@ def test_an_e_gov_law_id_follows_from_its_law_number(graph) -> None:
         assert str(graph.value(law, eli.id_local)) == expected
         ids = {str(graph.value(i, SKOS.notation)) for i in graph.objects(law, ADMS.identifier)}
         assert {expected, number} <= ids
+
+
+INVERSES = [
+    # (the item's class, its link to the other, the other's link back)
+    ("Milestone", "initiative", "hasMilestone"),
+    ("Observation", "initiative", "hasObservation"),
+    ("Reference", "initiative", "hasReference"),
+    ("Event", "initiative", "hasEvent"),
+    ("Initiative", "pillar", "hasInitiative"),
+    ("Initiative", "system", "systemOf"),
+    ("Indicator", "measures", "measuredBy"),
+    ("Reference", "describes", "describedBy"),
+]
+
+
+@pytest.mark.parametrize(("cls", "forward", "back"), INVERSES)
+def test_links_are_stated_both_ways(graph, ontology, cls, forward, back) -> None:
+    """A reader follows a link from either end: each link has its inverse stated in the data, and
+    the ontology declares the pair (owl:inverseOf, or a sub-property of the inverse)."""
+    forward, back = DAKG[forward], DAKG[back]
+    declared = {(forward, back), (back, forward)}
+    inverse = set(ontology.objects(back, OWL.inverseOf)) | set(
+        ontology.subjects(OWL.inverseOf, back)
+    )
+    supers = set(ontology.objects(back, RDFS.subPropertyOf))
+    assert forward in inverse or any((s, OWL.inverseOf, forward) in ontology for s in supers), (
+        declared
+    )
+    members = set(graph.transitive_subjects(RDFS.subClassOf, DAKG[cls]))
+    items = {s for c in members for s in graph.subjects(RDF.type, c)}
+    there = {(s, o) for s, o in graph.subject_objects(forward) if s in items}
+    back_again = {(o, s) for s, o in graph.subject_objects(back) if o in items}
+    assert there, f"no {cls} uses {forward}"
+    assert sorted(there ^ back_again) == []
+
+
+def test_an_initiatives_indicators_are_those_of_its_figures(graph) -> None:
+    stated = set(graph.subject_objects(DAKG.hasIndicator))
+    implied = {
+        (i, ind)
+        for i, obs in graph.subject_objects(DAKG.hasObservation)
+        for ind in graph.objects(obs, DAKG.indicator)
+    }
+    assert stated and stated == implied
