@@ -358,3 +358,80 @@ def test_an_initiatives_indicators_are_those_of_its_figures(graph) -> None:
         for ind in graph.objects(obs, DAKG.indicator)
     }
     assert stated and stated == implied
+
+
+def test_the_digital_agency_is_no_party_the_report_does_not_name(graph) -> None:
+    agency = rdflib.URIRef(ID + "agency/digital-agency")
+    assert list(graph.subjects(DAKG.party, agency)) == []
+    uk = rdflib.URIRef(ID + "agreement/japan-uk-digital-group")
+    assert (uk, OWL.deprecated, rdflib.Literal(True)) in graph
+    assert list(graph.objects(uk, DAKG.party)) == []
+    launch = graph.value(uk, DCTERMS.isReplacedBy)
+    assert (launch, RDF.type, DAKG.Event) in graph
+    assert str(graph.value(launch, DAKG.wording)) == "日英デジタルグループ立ち上げ"
+
+
+def test_agencies_only_in_planned_items_are_no_partners(graph) -> None:
+    """Initiative 18's agencies appear only as subjects of its planned items: linked there."""
+    initiative = rdflib.URIRef(ID + "initiative/government-solution-service")
+    assert list(graph.objects(initiative, DAKG.partnerAgency)) == []
+    on_milestones = {
+        a
+        for m in graph.subjects(DAKG.initiative, initiative)
+        for a in graph.objects(m, DAKG.agency)
+    }
+    assert {str(a).rsplit("/", 1)[1] for a in on_milestones} == {
+        "maff",
+        "national-personnel-authority",
+        "personal-information-protection-commission",
+    }
+
+
+def test_a_roadmap_year_is_no_publication_date(graph) -> None:
+    """Standards the roadmap places under a year (wording 「2021年 ...」) carry no dcterms:issued."""
+    placed = [
+        s
+        for s, w in graph.subject_objects(DAKG.wording)
+        if (s, RDF.type, DAKG.Standard) in graph and re.match(r"20\d\d年 ", str(w))
+    ]
+    assert len(placed) == 4
+    assert [s for s in placed if (s, DCTERMS.issued, None) in graph] == []
+
+
+def test_the_report_keeps_its_precision(graph) -> None:
+    time = rdflib.Namespace("http://www.w3.org/2006/time#")
+    xsd = rdflib.XSD
+    period = rdflib.URIRef(ID + "period/2021-09-to-2022-08")
+    begin = graph.value(graph.value(period, time.hasBeginning), time.inXSDgYearMonth)
+    end = graph.value(graph.value(period, time.hasEnd), time.inXSDgYearMonth)
+    assert (str(begin), begin.datatype, str(end), end.datatype) == (
+        "2021-09",
+        xsd.gYearMonth,
+        "2022-08",
+        xsd.gYearMonth,
+    )
+    months = {
+        str(graph.value(m, DAKG.wording)): graph.value(m, DAKG.monthWithoutYear)
+        for m in graph.subjects(DAKG.monthWithoutYear, None)
+    }
+    assert months == {
+        "人事院は8月下旬より運用開始": rdflib.Literal("--08", datatype=xsd.gMonth),
+        "個人情報保護委員会、農林水産省は10月より統合を開始": rdflib.Literal(
+            "--10", datatype=xsd.gMonth
+        ),
+    }
+    for m in graph.subjects(DAKG.monthWithoutYear, None):
+        assert (m, DAKG.earliestDate, None) not in graph and (m, DAKG.latestDate, None) not in graph
+
+
+def test_the_bill_is_named_with_the_acts_official_english_title(graph) -> None:
+    law = rdflib.URIRef(ID + "law/cashless-payment-act")
+    title = next(str(lbl) for lbl in graph.objects(law, RDFS.label) if lbl.language == "en")
+    assert title.startswith("Act on Making Payments That Become Part of the National Revenue")
+    for key in (
+        "reference-cashless-payment-bill",
+        "reference-cashless-payment-bill-submitted-to-208th-diet",
+    ):
+        bill = rdflib.URIRef(ID + "document/" + key)
+        english = [str(lbl) for lbl in graph.objects(bill, RDFS.label) if lbl.language == "en"]
+        assert len(english) == 1 and title in english[0]
