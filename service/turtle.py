@@ -41,14 +41,16 @@ def literal_text(literal: ox.Literal) -> str:
 
 
 def literal_line(text: str, literal: ox.Literal) -> int | None:
-    """The first line of a Turtle text that spells the literal (quoted or as a number or boolean)."""
+    """The first line of a Turtle text that spells the literal: quoted, or else as a bare number or
+    boolean (the Turtle shorthand)."""
     lexical = re.escape(literal.value)
-    patterns = [rf"([\"']){lexical}\1"]
+    spellings = [[rf"([\"']){lexical}\1", rf"(\"\"\"|'''){lexical}\1"]]
     if re.fullmatch(r"[+-]?[0-9.eE+-]+|true|false", literal.value):
-        patterns.append(rf"(?<![\w.:/\"'-]){lexical}(?![\w.:/\"'-])")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if any(re.search(p, line) for p in patterns):
-            return number
+        spellings.append([rf"(?<![\w.:/\"'-]){lexical}(?![\w.:/\"'-])"])
+    for patterns in spellings:
+        found = [m.start() for p in patterns if (m := re.search(p, text))]
+        if found:
+            return text.count("\n", 0, min(found)) + 1
     return None
 
 

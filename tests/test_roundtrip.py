@@ -56,13 +56,15 @@ def test_the_store_gives_back_every_quad_as_parsed(path: Path) -> None:
         ('"3"^^xsd:positiveInteger', '"3"^^<http://www.w3.org/2001/XMLSchema#integer>'),
         ("4.0", '"4"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
         ('"007"^^xsd:integer', '"7"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ('"1"^^xsd:boolean', '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'),
+        ('"1.0E3"^^xsd:double', '"1000"^^<http://www.w3.org/2001/XMLSchema#double>'),
     ],
 )
 def test_fmt_refuses_a_literal_the_store_would_change(
     tmp_path: Path, literal: str, stored: str
 ) -> None:
     path = tmp_path / "changed.ttl"
-    text = HEAD + f"section:x\n    dakg:number 1 ;\n    dakg:pageNumber {literal} ;\n.\n"
+    text = HEAD + f"section:x\n    dakg:number 3 ;\n    dakg:pageNumber {literal} ;\n.\n"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RdfSourceError) as caught:
         canonical_turtle(path)
