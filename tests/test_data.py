@@ -220,3 +220,218 @@ def test_every_term_has_one_label_per_language_and_a_definition(ontology) -> Non
         if labels != ["en", "ja"] or definitions != ["en", "ja"]:
             faults.append(f"{term}: labels {labels}, definitions {definitions}")
     assert faults == []
+
+
+def owl_syntax_nodes(graph: rdflib.Graph) -> set:
+    """The blank nodes OWL 2's mapping to RDF requires: a datatype restriction's list and facets."""
+    nodes = set()
+    for head in graph.objects(None, OWL.withRestrictions):
+        for cell in graph.transitiveClosure(lambda n, g: g.objects(n, RDF.rest), head):
+            nodes.add(cell)
+        nodes.add(head)
+    nodes |= {member for cell in set(nodes) for member in graph.objects(cell, RDF.first)}
+    return nodes
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: str(s.path.relative_to(ROOT)))
+def test_no_blank_node_in_the_data_or_the_ontology(source) -> None:
+    """Everything we publish has an IRI others can link to (a time instant, an identifier ...);
+    only OWL's own syntax for a datatype restriction (a list of facets) is left to blank nodes."""
+    g = rdflib.Graph().parse(source.path, format="turtle")
+    allowed = owl_syntax_nodes(g) if source.path.parts[-2] == "ontology" else set()
+    blank = {t for triple in g for t in triple if isinstance(t, rdflib.BNode)} - allowed
+    assert sorted(f"{s} {p} {o}" for s, p, o in g if s in blank or o in blank) == []
+
+
+def test_time_instants_are_shared_and_keyed_by_their_date(graph) -> None:
+    time = rdflib.Namespace("http://www.w3.org/2006/time#")
+    instants = set(graph.subjects(RDF.type, time.Instant))
+    assert len(instants) >= 59
+    wrong = []
+    for instant in instants:
+        dates = [
+            str(d)
+            for p in (time.inXSDDate, time.inXSDgYearMonth)
+            for d in graph.objects(instant, p)
+        ]
+        if [str(instant)] != [f"{ID}instant/{d}" for d in dates]:
+            wrong.append(f"{instant}: {dates}")
+    assert wrong == []
+    for interval in graph.subjects(time.hasBeginning, None):
+        assert graph.value(interval, time.hasBeginning) in instants
+
+
+ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
+PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
+SKOS = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+
+
+def test_every_identifier_names_where_it_comes_from(graph) -> None:
+    """An official identifier is not in the report: each one names its sources (pages, as IRIs) or
+    the identifier it is derived from by an official rule."""
+    faults = []
+    for identifier in graph.subjects(RDF.type, ADMS.Identifier):
+        sources = list(graph.objects(identifier, DCTERMS.source))
+        derived = list(graph.objects(identifier, PROV.wasDerivedFrom))
+        if not str(identifier).startswith(ID + "identifier/"):
+            faults.append(f"{identifier}: not an identifier IRI")
+        if graph.value(identifier, SKOS.notation) is None:
+            faults.append(f"{identifier}: no notation")
+        if not all(isinstance(s, rdflib.URIRef) for s in sources + derived):
+            faults.append(f"{identifier}: a source that is not an IRI")
+        if len(sources) < 2 and not derived:
+            faults.append(f"{identifier}: {len(sources)} source(s), no rule")
+    assert faults == []
+
+
+def test_corporate_numbers_only_where_two_sources_agree(graph) -> None:
+    numbers = {
+        str(agency).rsplit("/", 1)[1]: str(graph.value(i, SKOS.notation))
+        for agency, i in graph.subject_objects(ADMS.identifier)
+        if str(agency).startswith(ID + "agency/")
+    }
+    assert numbers == {
+        "digital-agency": "8000012010038",
+        "mext": "7000012060001",
+        "mhlw": "6000012070001",
+        "national-personnel-authority": "2000012010002",
+    }
+
+
+KANJI_ERA = {"令和": 5, "平成": 4}
+
+
+def test_an_e_gov_law_id_follows_from_its_law_number(graph) -> None:
+    """e-Gov's rule: era and year (504 = 令和4), AC for an Act, 0 for a Cabinet bill, the number in
+    nine digits."""
+    eli = rdflib.Namespace("http://data.europa.eu/eli/ontology#")
+    laws = list(graph.subjects(eli.id_local, None))
+    assert laws
+    for law in laws:
+        number = str(graph.value(law, DAKG.lawNumber))
+        era, year, act = re.fullmatch(r"(令和|平成)(\d+)年法律第(\d+)号", number).groups()
+        expected = f"{KANJI_ERA[era]}{int(year):02d}AC0{int(act):09d}"
+        assert str(graph.value(law, eli.id_local)) == expected
+        ids = {str(graph.value(i, SKOS.notation)) for i in graph.objects(law, ADMS.identifier)}
+        assert {expected, number} <= ids
+
+
+INVERSES = [
+    # (the item's class, its link to the other, the other's link back)
+    ("Milestone", "initiative", "hasMilestone"),
+    ("Observation", "initiative", "hasObservation"),
+    ("Reference", "initiative", "hasReference"),
+    ("Event", "initiative", "hasEvent"),
+    ("Initiative", "pillar", "hasInitiative"),
+    ("Initiative", "system", "systemOf"),
+    ("Indicator", "measures", "measuredBy"),
+    ("Reference", "describes", "describedBy"),
+]
+
+
+@pytest.mark.parametrize(("cls", "forward", "back"), INVERSES)
+def test_links_are_stated_both_ways(graph, ontology, cls, forward, back) -> None:
+    """A reader follows a link from either end: each link has its inverse stated in the data, and
+    the ontology declares the pair (owl:inverseOf, or a sub-property of the inverse)."""
+    forward, back = DAKG[forward], DAKG[back]
+    declared = {(forward, back), (back, forward)}
+    inverse = set(ontology.objects(back, OWL.inverseOf)) | set(
+        ontology.subjects(OWL.inverseOf, back)
+    )
+    supers = set(ontology.objects(back, RDFS.subPropertyOf))
+    assert forward in inverse or any((s, OWL.inverseOf, forward) in ontology for s in supers), (
+        declared
+    )
+    members = set(graph.transitive_subjects(RDFS.subClassOf, DAKG[cls]))
+    items = {s for c in members for s in graph.subjects(RDF.type, c)}
+    there = {(s, o) for s, o in graph.subject_objects(forward) if s in items}
+    back_again = {(o, s) for s, o in graph.subject_objects(back) if o in items}
+    assert there, f"no {cls} uses {forward}"
+    assert sorted(there ^ back_again) == []
+
+
+def test_an_initiatives_indicators_are_those_of_its_figures(graph) -> None:
+    stated = set(graph.subject_objects(DAKG.hasIndicator))
+    implied = {
+        (i, ind)
+        for i, obs in graph.subject_objects(DAKG.hasObservation)
+        for ind in graph.objects(obs, DAKG.indicator)
+    }
+    assert stated and stated == implied
+
+
+def test_the_digital_agency_is_no_party_the_report_does_not_name(graph) -> None:
+    agency = rdflib.URIRef(ID + "agency/digital-agency")
+    assert list(graph.subjects(DAKG.party, agency)) == []
+    uk = rdflib.URIRef(ID + "agreement/japan-uk-digital-group")
+    assert (uk, OWL.deprecated, rdflib.Literal(True)) in graph
+    assert list(graph.objects(uk, DAKG.party)) == []
+    launch = graph.value(uk, DCTERMS.isReplacedBy)
+    assert (launch, RDF.type, DAKG.Event) in graph
+    assert str(graph.value(launch, DAKG.wording)) == "日英デジタルグループ立ち上げ"
+
+
+def test_agencies_only_in_planned_items_are_no_partners(graph) -> None:
+    """Initiative 18's agencies appear only as subjects of its planned items: linked there."""
+    initiative = rdflib.URIRef(ID + "initiative/government-solution-service")
+    assert list(graph.objects(initiative, DAKG.partnerAgency)) == []
+    on_milestones = {
+        a
+        for m in graph.subjects(DAKG.initiative, initiative)
+        for a in graph.objects(m, DAKG.agency)
+    }
+    assert {str(a).rsplit("/", 1)[1] for a in on_milestones} == {
+        "maff",
+        "national-personnel-authority",
+        "personal-information-protection-commission",
+    }
+
+
+def test_a_roadmap_year_is_no_publication_date(graph) -> None:
+    """Standards the roadmap places under a year (wording 「2021年 ...」) carry no dcterms:issued."""
+    placed = [
+        s
+        for s, w in graph.subject_objects(DAKG.wording)
+        if (s, RDF.type, DAKG.Standard) in graph and re.match(r"20\d\d年 ", str(w))
+    ]
+    assert len(placed) == 4
+    assert [s for s in placed if (s, DCTERMS.issued, None) in graph] == []
+
+
+def test_the_report_keeps_its_precision(graph) -> None:
+    time = rdflib.Namespace("http://www.w3.org/2006/time#")
+    xsd = rdflib.XSD
+    period = rdflib.URIRef(ID + "period/2021-09-to-2022-08")
+    begin = graph.value(graph.value(period, time.hasBeginning), time.inXSDgYearMonth)
+    end = graph.value(graph.value(period, time.hasEnd), time.inXSDgYearMonth)
+    assert (str(begin), begin.datatype, str(end), end.datatype) == (
+        "2021-09",
+        xsd.gYearMonth,
+        "2022-08",
+        xsd.gYearMonth,
+    )
+    months = {
+        str(graph.value(m, DAKG.wording)): graph.value(m, DAKG.monthWithoutYear)
+        for m in graph.subjects(DAKG.monthWithoutYear, None)
+    }
+    assert months == {
+        "人事院は8月下旬より運用開始": rdflib.Literal("--08", datatype=xsd.gMonth),
+        "個人情報保護委員会、農林水産省は10月より統合を開始": rdflib.Literal(
+            "--10", datatype=xsd.gMonth
+        ),
+    }
+    for m in graph.subjects(DAKG.monthWithoutYear, None):
+        assert (m, DAKG.earliestDate, None) not in graph and (m, DAKG.latestDate, None) not in graph
+
+
+def test_the_bill_is_named_with_the_acts_official_english_title(graph) -> None:
+    law = rdflib.URIRef(ID + "law/cashless-payment-act")
+    title = next(str(lbl) for lbl in graph.objects(law, RDFS.label) if lbl.language == "en")
+    assert title.startswith("Act on Making Payments That Become Part of the National Revenue")
+    for key in (
+        "reference-cashless-payment-bill",
+        "reference-cashless-payment-bill-submitted-to-208th-diet",
+    ):
+        bill = rdflib.URIRef(ID + "document/" + key)
+        english = [str(lbl) for lbl in graph.objects(bill, RDFS.label) if lbl.language == "en"]
+        assert len(english) == 1 and title in english[0]

@@ -303,14 +303,17 @@ def test_description_holds_the_entity_its_links_and_what_links_to_it(
     assert any(graph.objects(milestone, label))
 
 
-def test_description_holds_owned_blank_nodes(client: TestClient) -> None:
+def test_an_identifier_is_linked_by_its_iri_and_described_there(client: TestClient) -> None:
+    """The corporate number is an entity of its own (no blank node): the agency's description links
+    it, and its own description gives the notation and where the number was found."""
     graph = parse(client.get("/doc/agency/digital-agency.ttl"), "text/turtle")
     identifier = graph.value(
         rdflib.URIRef(DA), rdflib.URIRef("http://www.w3.org/ns/adms#identifier")
     )
-    assert isinstance(identifier, rdflib.BNode)
-    notation = graph.value(identifier, rdflib.SKOS.notation)
-    assert str(notation) == "8000012010038"
+    assert identifier == rdflib.URIRef(BASE + "id/identifier/corporate-number-8000012010038")
+    own = parse(client.get("/doc/identifier/corporate-number-8000012010038.ttl"), "text/turtle")
+    assert str(own.value(identifier, rdflib.SKOS.notation)) == "8000012010038"
+    assert any(own.objects(identifier, rdflib.DCTERMS.source))
 
 
 @pytest.mark.parametrize(
