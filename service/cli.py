@@ -20,7 +20,8 @@ OFFLINE_COMMANDS = frozenset({"validate", "fmt"})
 def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
     from .turtle import format_files
 
-    targets = [Path(p) for p in args.paths] or [settings.root / d for d in RDF_DIRS]
+    # The project's folders by their own paths (in a checkout, service/project/ links to them).
+    targets = [Path(p) for p in args.paths] or [(settings.root / d).resolve() for d in RDF_DIRS]
     files = turtle_files(targets)
     changed = format_files(files, check=args.check)
     for path in changed:

@@ -610,7 +610,7 @@ class Pages:
         for node in about.get(ADMS + "identifier", []):
             if isinstance(node, ox.Literal):
                 continue
-            inner = description.about(node) if isinstance(node, ox.BlankNode) else {}
+            inner = description.about(node)
             notation = next(
                 (v for v in inner.get(SKOS + "notation", []) if isinstance(v, ox.Literal)), None
             )
