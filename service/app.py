@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import __version__, negotiation, resources, sparql, void
+from . import __version__, negotiation, resources, search, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, service_query
 from .dataset import UNKNOWN, Dataset
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.include_router(sparql.router)
     app.include_router(void.router)
     app.include_router(resources.router)
+    app.include_router(search.router)
     app.include_router(api_router(settings.queries_dir, dataset))
     app.include_router(pictures_router())
     return app
