@@ -131,6 +131,11 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "use": ("使い方", "Use it"),
         "use_sparql": ("SPARQLで問い合わせる", "Query it with SPARQL"),
         "use_downloads": ("一括ダウンロード", "Download the whole graph"),
+        "use_api": ("REST API（保存された問合せ）", "The REST API of saved queries"),
+        "use_pictures": (
+            "図（予定の時期、指標のグラフ）",
+            "Pictures: the timeline and indicator charts",
+        ),
         "use_ontology": ("語彙（オントロジー）", "The vocabulary (ontology)"),
         "use_context": ("JSON-LDコンテキスト", "The JSON-LD context"),
         "index_of": ("一覧", "index"),

@@ -31,6 +31,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from . import negotiation
+from .api import PLAIN_JSON
 from .api import error as api_error
 from .backends import StoreError
 from .dataset import UNKNOWN
@@ -42,9 +43,6 @@ MAX_QUERY_CHARS = 200
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 PARAMETERS = ("q", "lang", "format", "limit")
 FIELDS = ("label", "alternative", "key")
-PLAIN_JSON = negotiation.Format(
-    "json", "application/json", "application/json", "json", tokens=("json",)
-)
 OFFERS = (negotiation.HTML, PLAIN_JSON)
 
 log = logging.getLogger("dakg.search")
