@@ -499,7 +499,6 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
 
     links = [
         IndexLink("/docs", "OpenAPI documentation (Swagger UI)", media_type="text/html"),
-        IndexLink("/redoc", "OpenAPI documentation (ReDoc)", media_type="text/html"),
         IndexLink("/openapi.json", "The OpenAPI document", media_type="application/json"),
         IndexLink(
             "/api/queries",

@@ -253,7 +253,8 @@ def hit_view(site: Site, hit: Hit, lang: str, locale) -> dict[str, Any]:
     }
 
 
-@router.api_route(PATH, methods=["GET", "HEAD"], summary="Search labels and keys")
+@router.api_route(PATH, methods=["HEAD"], include_in_schema=False)
+@router.api_route(PATH, methods=["GET"], summary="Search labels, other names and keys")
 def search(request: Request) -> Response:
     """Entities and terms whose label, alternative label or key holds the words of `q`."""
     site = site_of(request.app)

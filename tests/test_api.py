@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -448,3 +450,33 @@ def test_lang_follows_accept_language_when_not_given(client) -> None:
     asked = client.get("/api/initiatives", params={"lang": "ja"}, headers={"Accept-Language": "en"})
     assert asked.json()[0]["label"] == "マイナンバーカードの普及"
     assert client.get("/api/initiatives").json()[0]["label"] == "マイナンバーカードの普及"
+
+
+class Assets(HTMLParser):
+    """Every address a page loads or links to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.addresses += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_the_openapi_docs_load_only_from_our_own_origin(client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = Assets()
+    assets.feed(page.text)
+    assert len(assets.addresses) >= 3
+    assert not re.search(r"https?://|//[a-z]", page.text), "the page names another origin"
+    for address in assets.addresses:
+        assert address.startswith("/"), address
+        assert client.get(address).status_code == 200, address
+    script = next(a for a in assets.addresses if a.endswith(".js"))
+    bundle = client.get(script)
+    assert "javascript" in bundle.headers["content-type"] and "SwaggerUIBundle" in bundle.text
+    assert "url: '/openapi.json'" in page.text
+    assert client.get("/openapi.json").json()["paths"]
+    redoc = client.get("/redoc", follow_redirects=False)
+    assert redoc.status_code == 301 and redoc.headers["location"] == "/docs"
