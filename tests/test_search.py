@@ -165,6 +165,7 @@ def test_the_html_page_lists_the_hits_in_the_site_layout(client) -> None:
         "/doc/initiative/mynumber-card",
         "/def/",
         "/doc/initiative/no-such",
+        "/sparql",
     ],
 )
 def test_every_page_has_the_search_box_and_a_link_to_the_api(client, path) -> None:
