@@ -50,8 +50,10 @@ log = logging.getLogger("dakg.search")
 
 def normalise(text: str) -> str:
     """Text as it is indexed and searched: NFKC (full-width Latin and half-width kana to their
-    usual forms), case folded, hyphens and underscores as spaces, runs of space as one."""
+    usual forms), case folded, hyphens, underscores and control characters (NUL ends an FTS5
+    query) as spaces, runs of space as one."""
     text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
     return " ".join(re.sub(r"[-_]", " ", text).split())
 
 
@@ -253,8 +255,51 @@ def hit_view(site: Site, hit: Hit, lang: str, locale) -> dict[str, Any]:
     }
 
 
+OPENAPI_PARAMETERS = [
+    {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "the words to find: any part of a label, other name or key, ja or en",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+    },
+    {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "the language of the labels shown (default: by Accept-Language, else ja)",
+        "schema": {"type": "string", "enum": list(LANGS)},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "the most results to give",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "json or html; else by Accept (HTML by default)",
+        "schema": {"type": "string", "enum": ["json", "html"]},
+    },
+]
+
+
+@router.api_route(
+    PATH,
+    methods=["GET"],
+    summary="Search labels, other names and keys",
+    openapi_extra={
+        "parameters": OPENAPI_PARAMETERS,
+        "responses": {
+            "200": {"description": "the hits, best first (JSON or an HTML page)"},
+            "422": {"description": "an empty, over-long or unknown parameter, named"},
+        },
+    },
+)
 @router.api_route(PATH, methods=["HEAD"], include_in_schema=False)
-@router.api_route(PATH, methods=["GET"], summary="Search labels, other names and keys")
 def search(request: Request) -> Response:
     """Entities and terms whose label, alternative label or key holds the words of `q`."""
     site = site_of(request.app)

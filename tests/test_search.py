@@ -12,6 +12,8 @@ from dakg.app import create_app
 from dakg.dataset import Dataset
 from dakg.settings import Settings
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/dakg/id/"
@@ -231,3 +233,21 @@ def test_the_index_follows_an_update_of_the_dataset() -> None:
         assert found(client, "クオッカ") == ["system/quokka"]
         assert found(client, "quokka") == ["system/quokka"]  # its key
         assert app.state.search_index.version != version
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.text(max_size=30), limit=st.integers(min_value=1, max_value=100))
+def test_no_query_makes_a_server_error(client, q, limit) -> None:
+    answer = client.get("/search", params={"q": q, "limit": str(limit), "format": "json"})
+    assert answer.status_code in (200, 422), (q, answer.text)
+    if answer.status_code == 200:
+        assert len(answer.json()["results"]) <= limit
+
+
+def test_search_is_documented_in_openapi(client) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/search"]["get"]
+    documented = {p["name"]: p for p in operation["parameters"]}
+    assert set(documented) == {"q", "lang", "limit", "format"}
+    assert documented["q"]["required"] and documented["q"]["schema"]["maxLength"] == 200
