@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,8 +265,17 @@ def bound_optional_parameters(query: SavedQuery) -> frozenset[str]:
 @functools.lru_cache(maxsize=256)
 def _bound_by_pattern(text: str, names: tuple[str, ...]) -> frozenset[str]:
     """Which of the variables a triple pattern of the query binds (not one inside a FILTER or
-    BIND expression: `FILTER EXISTS { ... ?agency }` only tests a value). Read from rdflib's
-    algebra of the query; a query rdflib cannot read keeps them all."""
+    BIND expression: `FILTER EXISTS { ... ?agency }` only tests a value)."""
+    # In a thread of its own: rdflib keeps some of the exceptions its parser raises, and with
+    # them the frames of whoever called, which must not keep a store's answer (one that may not
+    # be dropped on another thread) or anything else alive.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_read_bound_variables, text, names).result()
+
+
+def _read_bound_variables(text: str, names: tuple[str, ...]) -> frozenset[str]:
+    """As `_bound_by_pattern`, from rdflib's algebra of the query; a query rdflib cannot read
+    keeps them all."""
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import Variable
@@ -274,6 +284,7 @@ def _bound_by_pattern(text: str, names: tuple[str, ...]) -> frozenset[str]:
         algebra = prepareQuery(text).algebra
     except Exception:  # noqa: BLE001 - rdflib's parser raises many kinds; pyoxigraph judges
         return frozenset(names)
+
     found: set[str] = set()
 
     def walk(node: object, in_expression: bool) -> None:

@@ -35,7 +35,7 @@ from .api import PLAIN_JSON
 from .api import error as api_error
 from .backends import StoreError
 from .dataset import UNKNOWN
-from .html import LANGS, Text
+from .html import LANGS, Locale, Text
 from .resources import Site, cacheable, html_response, locale_of, site_of
 
 PATH = "/search"
@@ -236,7 +236,9 @@ def answer_format(request: Request) -> negotiation.Format:
     return negotiation.choose(request.headers.get("accept"), OFFERS)
 
 
-def hit_view(site: Site, hit: Hit, lang: str, locale) -> dict[str, Any]:
+def hit_view(site: Site, hit: Hit, locale: Locale) -> dict[str, Any]:
+    """What the page and the JSON show of a hit: its label in the page's language, its type."""
+    lang = locale.lang
     rest = hit.iri[len(site.base) :]
     kind = rest.split("/")[1] if rest.startswith("id/") else "def"
     label = site.pages.label(hit.iri, lang)
@@ -246,9 +248,7 @@ def hit_view(site: Site, hit: Hit, lang: str, locale) -> dict[str, Any]:
         "type": kind,
         "label": label,
         "type_label": (
-            site.pages.kind_label(kind, lang)
-            if kind != "def"
-            else Text(locale.t("ontology"), locale.lang)
+            site.pages.kind_label(kind, lang) if kind != "def" else Text(locale.t("ontology"), lang)
         ),
         "href": locale.href(hit.iri),
         "matched": hit.name,
@@ -333,7 +333,7 @@ def search(request: Request) -> Response:
         )
         return html_response(body, 422, vary)
     total, hits = index_of(request.app).search(query, limit) if query else (0, [])
-    views = [hit_view(site, h, locale.lang, locale) for h in hits]
+    views = [hit_view(site, h, locale) for h in hits]
     if fmt is PLAIN_JSON:
         answer: Response = JSONResponse(
             {
