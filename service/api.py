@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from itertools import islice
@@ -20,20 +21,25 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from . import negotiation
 from .backends import StoreError
 from .dataset import UNKNOWN
-from .namespaces import NUMERIC_DATATYPES
+from .html import choose_language
+from .namespaces import ID, NUMERIC_DATATYPES
 from .negotiation import parse_accept
 from .packaged import internal_queries
 from .savedqueries import (
     Parameter,
     ParameterError,
     SavedQuery,
+    answer_columns,
+    check_entities,
     list_queries,
     parse_query_file,
 )
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
+FISCAL_YEAR = ID + "fiscal-year/"
 RESERVED = ("limit", "offset", "format", "bom")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MEDIA = {
@@ -76,6 +82,15 @@ def json_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
     return term.value
 
 
+def plain_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
+    """A term as the API gives it: as `json_value`, and a fiscal year as its number (2022)."""
+    if isinstance(term, ox.NamedNode):
+        year = term.value.removeprefix(FISCAL_YEAR)
+        if year != term.value and re.fullmatch(r"[0-9]{4}", year):
+            return int(year)
+    return json_value(term)
+
+
 def error(status: int, parameter: str | None, message: str) -> JSONResponse:
     """A 4xx answer that names the parameter at fault."""
     location = ["query", parameter] if parameter else ["query"]
@@ -85,10 +100,10 @@ def error(status: int, parameter: str | None, message: str) -> JSONResponse:
 class QueryEndpoint:
     """One saved query published at one path."""
 
-    def __init__(self, query: SavedQuery, path: str, exists: SavedQuery | None):
+    def __init__(self, query: SavedQuery, path: str, exists: SavedQuery):
         self.query = query
         self.path = path
-        # For a route with an entity in its path: the query that says whether the entity exists.
+        # The query that says whether an entity a parameter names is in the graph at all.
         self.exists = exists
 
     async def __call__(self, request: Request) -> Response:
@@ -98,6 +113,9 @@ class QueryEndpoint:
                 return error(422, name, f"parameter '{name}' is given more than once")
             if name not in RESERVED:
                 values[name] = value
+        declared = {p.name for p in self.query.parameters}
+        if "lang" in declared and "lang" not in values and "accept-language" in request.headers:
+            values["lang"] = choose_language(None, request.headers["accept-language"])[0]
         try:
             limit = bounded_int(
                 request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT
@@ -109,14 +127,22 @@ class QueryEndpoint:
             return error(422, exc.parameter, str(exc))
         dataset = request.app.state.dataset
         variables, rows = await run_in_threadpool(execute, dataset, self.query, bindings)
-        if not rows and self.exists is not None:
-            for name in request.path_params:
-                entity = bindings[ox.Variable(name)]
-                known = await run_in_threadpool(entity_exists, dataset, self.exists, entity)
-                if not known:
-                    return error(404, name, f"no {name} {request.path_params[name]!r} in the graph")
+        if not rows:
+            # An empty answer may mean an entity parameter names nothing: 404, naming it.
+            try:
+                await run_in_threadpool(
+                    check_entities,
+                    self.query,
+                    bindings,
+                    partial(entity_exists, dataset, self.exists),
+                )
+            except ParameterError as exc:
+                return error(404, exc.parameter, str(exc))
+        # The answer's own columns: the parameters' values, which a saved query projects (so
+        # that `dakg query` rows say what produced them), echo what the client sent.
+        variables = answer_columns(self.query, variables)
         page = rows[offset : offset + limit]
-        headers = {"X-Total-Count": str(len(rows)), "Vary": "Accept"}
+        headers = {"X-Total-Count": str(len(rows)), "Vary": "Accept, Accept-Language"}
         if offset + limit < len(rows):
             params = dict(request.query_params) | {
                 "offset": str(offset + limit),
@@ -125,6 +151,67 @@ class QueryEndpoint:
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
         body = render(fmt, variables, page, request.query_params.get("bom") == "1")
         return Response(body, media_type=MEDIA[fmt], headers=headers)
+
+
+PLAIN_JSON = negotiation.Format(
+    "json", "application/json", "application/json", "json", tokens=("json",)
+)
+
+
+@dataclass(frozen=True)
+class IndexLink:
+    """One entry of an index page (/api/, /pictures/): where it goes and what it is."""
+
+    href: str
+    title: str
+    description: str = ""
+    media_type: str | None = None
+
+
+def index_response(
+    request: Request, title: str, description: str, links: list[IndexLink]
+) -> Response:
+    """An index of links: a page in the site's layout for a browser (one that names text/html),
+    JSON for every other client."""
+    from .resources import cacheable, html_response, locale_of, site_of
+
+    try:
+        fmt = negotiation.choose(
+            request.headers.get("accept"), (PLAIN_JSON, negotiation.HTML), (negotiation.HTML,)
+        )
+    except negotiation.NotAcceptable:
+        return Response(
+            "406 Not Acceptable: this index is available as application/json or text/html\n",
+            status_code=406,
+            media_type="text/plain; charset=utf-8",
+            headers={"Vary": "Accept"},
+        )
+    site = site_of(request.app)
+    vary = {"Vary": "Accept, Accept-Language"}
+    if fmt is negotiation.HTML:
+        locale = locale_of(request, site)
+        body = site.pages.render(
+            "links.html", locale, title=title, description=description, links=links
+        )
+        answer: Response = html_response(body, 200, vary)
+    else:
+        entries = [
+            {
+                k: v
+                for k, v in (
+                    ("href", link.href),
+                    ("title", link.title),
+                    ("description", link.description),
+                    ("type", link.media_type),
+                )
+                if v
+            }
+            for link in links
+        ]
+        answer = JSONResponse(
+            {"title": title, "description": description, "links": entries}, headers=vary
+        )
+    return cacheable(site, request, answer)
 
 
 def bounded_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -167,7 +254,7 @@ def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[
 def render(fmt: str, variables: list[str], rows: list[dict[str, Any]], bom: bool) -> bytes:
     if fmt == "json":
         return json.dumps(
-            [{v: json_value(r[v]) for v in variables} for r in rows], ensure_ascii=False
+            [{v: plain_value(r[v]) for v in variables} for r in rows], ensure_ascii=False
         ).encode()
     if fmt == "sparql-json":
         bindings = [
@@ -184,7 +271,7 @@ def render(fmt: str, variables: list[str], rows: list[dict[str, Any]], bom: bool
     )
     writer.writerow(variables)
     for r in rows:
-        writer.writerow(["" if r[v] is None else r[v].value for v in variables])
+        writer.writerow(["" if r[v] is None else str(plain_value(r[v])) for v in variables])
     return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
 
 
@@ -278,7 +365,7 @@ def openapi(query: SavedQuery, path: str, example: list[dict[str, Any]]) -> dict
                     "application/sparql-results+json": {"schema": {"type": "object"}},
                 },
             },
-            "404": {"description": "no such entity (routes with a path parameter)"},
+            "404": {"description": "an entity parameter names nothing in the graph (named)"},
             "422": {
                 "description": "a missing, unknown or malformed parameter, named in the message"
             },
@@ -297,7 +384,7 @@ def example_rows(dataset, query: SavedQuery) -> list[dict[str, Any]]:
         rows = [{v: solution[v] for v in variables} for solution in islice(result, 2)]
     except StoreError:  # an external engine that is down: no example, still a route
         return []
-    return [{v: json_value(r[v]) for v in variables} for r in rows]
+    return [{v: plain_value(r[v]) for v in answer_columns(query, variables)} for r in rows]
 
 
 class Examples:
@@ -367,6 +454,22 @@ class LazyExample(dict):
         return dict(super().items())
 
 
+def example_path(query: SavedQuery) -> str | None:
+    """A query's route with its path parameters' defaults (`/api/initiatives/mynumber-card`);
+    None when one has no default."""
+    path = query.route or ""
+    for param in query.parameters:
+        if "{" + param.name + "}" in path:
+            if param.default is None:
+                return None
+            path = path.replace("{" + param.name + "}", param.default)
+    return path
+
+
+def root_path(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
 def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIRouter:
     """The catalogue of saved queries, a route for each, and the routes they declare."""
     router = APIRouter(tags=["saved queries"])
@@ -394,6 +497,35 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
     async def list_saved_queries() -> JSONResponse:
         return JSONResponse(catalogue)
 
+    links = [
+        IndexLink("/docs", "OpenAPI documentation (Swagger UI)", media_type="text/html"),
+        IndexLink("/openapi.json", "The OpenAPI document", media_type="application/json"),
+        IndexLink(
+            "/api/queries",
+            "Every saved query with its parameters",
+            media_type="application/json",
+        ),
+    ]
+    links += [
+        IndexLink(path, q.title, q.description, "application/json")
+        for q in queries
+        if q.route and (path := example_path(q)) is not None
+    ]
+    links += [
+        IndexLink(f"/api/queries/{q.name}", q.title, q.description, "application/json")
+        for q in queries
+    ]
+
+    def api_index(request: Request) -> Response:
+        return index_response(
+            request,
+            "dakg REST API",
+            "The saved queries of queries/ as typed routes: JSON, CSV, TSV or SPARQL JSON.",
+            [replace(link, href=root_path(request) + link.href) for link in links],
+        )
+
+    router.add_api_route("/api/", api_index, methods=["GET", "HEAD"], include_in_schema=False)
+
     router.add_api_route(
         "/api/queries",
         list_saved_queries,
@@ -402,13 +534,13 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
     )
     examples = Examples(dataset)
     for query in queries:
-        targets = [(f"/api/queries/{query.name}", None, ["saved queries"])]
+        targets = [(f"/api/queries/{query.name}", ["saved queries"])]
         if query.route:
-            targets.append((query.route, exists if "{" in query.route else None, ["resources"]))
-        for path, not_found, tags in targets:
+            targets.append((query.route, ["resources"]))
+        for path, tags in targets:
             router.add_api_route(
                 path,
-                QueryEndpoint(query, path, not_found),
+                QueryEndpoint(query, path, exists),
                 methods=["GET"],
                 summary=query.title,
                 description=query.description,

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
-from . import __version__, negotiation, resources, sparql, void
+from . import __version__, negotiation, resources, search, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, service_query
 from .dataset import UNKNOWN, Dataset
@@ -87,12 +89,14 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.add_api_route(OPENAPI, openapi_document, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", swagger_page, methods=["GET"], include_in_schema=False)
     app.add_api_route("/redoc", redoc_page, methods=["GET"], include_in_schema=False)
+    app.mount(SWAGGER_UI, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Prometheus metrics")
     app.add_api_route("/health", health, methods=["GET"], summary="Service health")
     app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
     app.include_router(sparql.router)
     app.include_router(void.router)
     app.include_router(resources.router)
+    app.include_router(search.router)
     app.include_router(api_router(settings.queries_dir, dataset))
     app.include_router(pictures_router())
     return app
@@ -211,12 +215,28 @@ async def openapi_document(request: Request) -> JSONResponse:
     return JSONResponse(schema)
 
 
+SWAGGER_UI = "/static/swagger-ui"
+
+
 async def swagger_page(request: Request) -> Response:
-    return get_swagger_ui_html(openapi_url=OPENAPI, title=f"{request.app.title} - Swagger UI")
+    """Swagger UI, its files served from our own origin (swagger-ui-bundle-v2), so that the
+    documentation works without the internet."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_swagger_ui_html(
+        openapi_url=root + OPENAPI,
+        title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{root}/static/resources-icon.svg",
+        # No badge that asks validator.swagger.io about the document.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
 
 
 async def redoc_page(request: Request) -> Response:
-    return get_redoc_html(openapi_url=OPENAPI, title=f"{request.app.title} - ReDoc")
+    """ReDoc ships no Python package of its files (it loads from a CDN): /redoc goes to /docs."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return RedirectResponse(f"{root}/docs", status_code=301)
 
 
 async def store_error(request: Request, error: Exception) -> Response:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from functools import partial
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from . import sandbox
 from .backends import StoreError, StoreSettingError
@@ -39,23 +42,63 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from .dataset import Dataset
     from .results import render
-    from .savedqueries import ParameterError, QueryFileError, load_query, run_query
+    from .savedqueries import (
+        ParameterError,
+        QueryFileError,
+        adhoc_query,
+        check_entities,
+        load_query,
+        run_query,
+    )
 
+    source = "-q" if args.text is not None else args.query
     try:
-        query = load_query(args.query, settings.queries_dir)
+        query = read_query(args, settings, load_query, adhoc_query)
         params = dict(parse_param(p) for p in args.param)
+        bindings = query.bindings(params)
         dataset = Dataset.open(
             settings.root, args.store or settings.store, settings.query_timeout, read_only=True
         )
+        check_entities(query, bindings, partial(entity_known, dataset))
         result = run_query(dataset.store, query, params)
     except (ParameterError, QueryFileError) as error:
         print(f"dakg query: {error}", file=sys.stderr)
         return EXIT_INPUT
     except SyntaxError as error:
-        print(f"dakg query: {args.query}: the query does not parse: {error}", file=sys.stderr)
+        print(f"dakg query: {source}: the query does not parse: {error}", file=sys.stderr)
         return EXIT_INPUT
     sys.stdout.write(render(result, args.format))
     return EXIT_OK
+
+
+def read_query(args: argparse.Namespace, settings: Settings, load_query, adhoc_query):
+    """The query to run: `-q TEXT`, `-` (standard input), a saved query's name or an .rq file."""
+    from .savedqueries import ParameterError
+
+    if (args.text is None) == (args.query is None):
+        raise ParameterError(
+            "give one query: a saved query's name, an .rq file, '-' for standard input, "
+            "or -q 'SELECT ...'",
+            "query",
+        )
+    if args.text is not None:
+        text, source = args.text, "-q"
+    elif args.query == "-":
+        text, source = sys.stdin.read(), "stdin"
+    else:
+        return load_query(args.query, settings.queries_dir)
+    if not text.strip():
+        raise ParameterError(f"the query ({source}) is empty", "query")
+    return adhoc_query(text, source)
+
+
+def entity_known(dataset, entity) -> bool:
+    """Whether the graph mentions an IRI at all (service/rq/resources/exists.rq)."""
+    from .packaged import internal_queries
+    from .savedqueries import parse_query_file
+
+    exists = parse_query_file(internal_queries("resources") / "exists.rq")
+    return bool(dataset.query(exists.text, substitutions={ox.Variable("entity"): entity}))
 
 
 def parse_param(text: str) -> tuple[str, str]:
@@ -71,9 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dakg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("query", help="run a saved query (a name in queries/ or a .rq file)")
+    p = sub.add_parser(
+        "query", help="run a saved query (a name in queries/), an .rq file, or a query's text"
+    )
     p.add_argument(
-        "query", help="saved query name (e.g. initiatives-by-pillar) or path to a .rq file"
+        "query",
+        nargs="?",
+        help="saved query name (e.g. initiatives-by-pillar), path to an .rq file (its header "
+        "is optional), or - to read the query from standard input",
+    )
+    p.add_argument(
+        "-q", "--query-text", dest="text", metavar="SPARQL", help="the query itself, as text"
     )
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--format", "-f", choices=("table", "json", "csv", "tsv"), default="table")

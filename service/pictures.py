@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from .api import execute, json_value
+from .api import IndexLink, execute, index_response, json_value
 from .namespaces import ID
 from .packaged import internal_queries
 from .savedqueries import ParameterError, SavedQuery, load_query
@@ -60,6 +60,7 @@ class Queries:
     observations: SavedQuery
     indicator: SavedQuery
     charted: SavedQuery
+    charts: SavedQuery
 
     @classmethod
     def load(cls, queries_dir: Path) -> Queries:
@@ -69,6 +70,7 @@ class Queries:
             observations=load_query("indicator-observations", queries_dir),
             indicator=load_query(str(PICTURES / "indicator.rq"), queries_dir),
             charted=load_query(str(PICTURES / "charted-indicators.rq"), queries_dir),
+            charts=load_query(str(PICTURES / "charts.rq"), queries_dir),
         )
 
 
@@ -93,6 +95,14 @@ class Pictures:
             return None
         observations = rows(self.dataset, self.queries.observations, indicator=indicator, lang=lang)
         return chart_svg(found[0]["label"], observations, lang)
+
+    def index(self, lang: str, root: str = "") -> list[IndexLink]:
+        """The timeline and the chart of every indicator with more than one figure."""
+        links = [IndexLink(f"{root}/pictures/timeline.svg", WORDS[lang]["timeline"], "", MEDIA)]
+        for r in rows(self.dataset, self.queries.charts, lang=lang):
+            key = r["indicator"].rsplit("/", 1)[-1]
+            links.append(IndexLink(f"{root}/pictures/indicators/{key}.svg", r["label"], "", MEDIA))
+        return links
 
     def charts_for(self, entity: str, lang: str) -> list[str]:
         """Charts of the indicators with more than one figure, of an initiative or an indicator."""
@@ -289,8 +299,26 @@ def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
 
 
 def pictures_router() -> APIRouter:
-    """/pictures/timeline.svg[?initiative=&lang=] and /pictures/indicators/{key}.svg[?lang=]."""
+    """/pictures/ (an index), /pictures/timeline.svg[?initiative=&lang=] and
+    /pictures/indicators/{key}.svg[?lang=]."""
     router = APIRouter(tags=["pictures"])
+
+    @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def index(request: Request) -> Response:
+        from .html import choose_language
+
+        lang = choose_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )[0]
+        root = request.scope.get("root_path", "").rstrip("/")
+        links = await run_in_threadpool(pictures_of(request).index, lang, root)
+        title = "図" if lang == "ja" else "Pictures"
+        about = (
+            "予定の時期と指標のグラフ（SVG、?lang=ja|en）"
+            if lang == "ja"
+            else "The timeline of the planned items and the indicator charts (SVG, ?lang=ja|en)"
+        )
+        return await run_in_threadpool(index_response, request, title, about, links)
 
     @router.get(
         "/pictures/timeline.svg", response_class=Response, summary="Timeline of the milestones"

@@ -21,7 +21,10 @@ A `# route:` line publishes the query at that REST path too; `{name}` segments a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +46,11 @@ PARAM = re.compile(
 class ParameterError(ValueError):
     """A missing, unknown or malformed query parameter; the message names it."""
 
-    def __init__(self, message: str, parameter: str | None = None):
+    def __init__(self, message: str, parameter: str | None = None, not_found: bool = False):
         super().__init__(message)
         self.parameter = parameter
+        # Well formed, but naming an entity the graph does not have (404 over HTTP).
+        self.not_found = not_found
 
 
 class QueryFileError(ValueError):
@@ -167,9 +172,13 @@ class SavedQuery:
         return bound
 
 
-def parse_query_file(path: Path) -> SavedQuery:
-    """Read a saved query and its header."""
-    text = path.read_text(encoding="utf-8")
+def parse_query_file(path: Path, require_title: bool = True) -> SavedQuery:
+    """Read a saved query and its header (a query of one's own may go without a title)."""
+    return parse_query_text(path.read_text(encoding="utf-8"), path, require_title)
+
+
+def parse_query_text(text: str, path: Path, require_title: bool = True) -> SavedQuery:
+    """A query and its header; `path` names it (its stem is the query's name)."""
     header: dict[str, str] = {}
     params: list[Parameter] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -197,7 +206,9 @@ def parse_query_file(path: Path) -> SavedQuery:
         elif key == "route":
             header["route"] = value
     if "title" not in header:
-        raise QueryFileError(f"{path}:1: a saved query opens with a '# title:' line")
+        if require_title:
+            raise QueryFileError(f"{path}:1: a saved query opens with a '# title:' line")
+        header["title"] = path.stem
     route = header.get("route")
     if route is not None:
         declared = {p.name for p in params}
@@ -215,16 +226,99 @@ def parse_query_file(path: Path) -> SavedQuery:
     )
 
 
+def check_entities(
+    query: SavedQuery,
+    bindings: dict[ox.Variable, ox.NamedNode | ox.Literal],
+    known: Callable[[ox.NamedNode], bool],
+) -> None:
+    """ParameterError (`not_found`) naming the first IRI parameter whose entity is not in the
+    graph: `pillar=nosuch` is an error, not an empty answer."""
+    for param in query.parameters:
+        term = bindings.get(ox.Variable(param.name))
+        if param.base_type == "iri" and isinstance(term, ox.NamedNode) and not known(term):
+            key = term.value.rstrip("/").rsplit("/", 1)[-1]
+            raise ParameterError(
+                f"parameter '{param.name}': no {param.argument or 'entity'} {key!r} in the graph",
+                param.name,
+                not_found=True,
+            )
+
+
+def answer_columns(query: SavedQuery, variables: list[str]) -> list[str]:
+    """The columns of the answer itself, without the parameters' values the query projects
+    (SEP-0007), which echo the request: a parameter's column stays only where it is also data,
+    an optional parameter (no default) that the graph pattern binds (a milestone's initiative when no
+    initiative is asked for), so each route keeps the same columns whatever is asked."""
+    declared = {p.name for p in query.parameters}
+    kept = bound_optional_parameters(query)
+    return [v for v in variables if v not in declared or v in kept]
+
+
+def bound_optional_parameters(query: SavedQuery) -> frozenset[str]:
+    # Optional with no default: left unbound unless asked for, so the pattern may bind it.
+    optional = tuple(
+        sorted(p.name for p in query.parameters if not p.required and p.default is None)
+    )
+    return _bound_by_pattern(query.text, optional) if optional else frozenset()
+
+
+@functools.lru_cache(maxsize=256)
+def _bound_by_pattern(text: str, names: tuple[str, ...]) -> frozenset[str]:
+    """Which of the variables a triple pattern of the query binds (not one inside a FILTER or
+    BIND expression: `FILTER EXISTS { ... ?agency }` only tests a value)."""
+    # In a thread of its own: rdflib keeps some of the exceptions its parser raises, and with
+    # them the frames of whoever called, which must not keep a store's answer (one that may not
+    # be dropped on another thread) or anything else alive.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_read_bound_variables, text, names).result()
+
+
+def _read_bound_variables(text: str, names: tuple[str, ...]) -> frozenset[str]:
+    """As `_bound_by_pattern`, from rdflib's algebra of the query; a query rdflib cannot read
+    keeps them all."""
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - rdflib's parser raises many kinds; pyoxigraph judges
+        return frozenset(names)
+
+    found: set[str] = set()
+
+    def walk(node: object, in_expression: bool) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "BGP" and not in_expression:
+                found.update(
+                    str(t) for triple in node.triples for t in triple if isinstance(t, Variable)
+                )
+            for key, value in node.items():
+                walk(value, in_expression or key == "expr")
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value, in_expression)
+
+    walk(algebra, False)
+    return frozenset(n for n in names if n in found)
+
+
+def adhoc_query(text: str, source: str) -> SavedQuery:
+    """A query given as text (`dakg query -q`, or on standard input), with or without a header."""
+    return parse_query_text(text, Path(source), require_title=False)
+
+
 def list_queries(directory: Path) -> list[SavedQuery]:
     """Every saved query of a folder (not its checks/ subfolder), by name."""
     return [parse_query_file(p) for p in sorted(directory.glob("*.rq"))]
 
 
 def load_query(name_or_path: str, directory: Path) -> SavedQuery:
-    """A saved query by name (a file of queries/) or by path to an .rq file."""
+    """A saved query by name (a file of queries/), or a query of one's own by path to an .rq
+    file, whose header (title, parameters) is optional."""
     path = Path(name_or_path)
     if path.suffix == ".rq" and path.is_file():
-        return parse_query_file(path)
+        return parse_query_file(path, require_title=False)
     if NAME.fullmatch(name_or_path) and (directory / f"{name_or_path}.rq").is_file():
         return parse_query_file(directory / f"{name_or_path}.rq")
     names = ", ".join(q.name for q in list_queries(directory))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -106,10 +108,9 @@ def test_observations_of_an_indicator_with_targets(client) -> None:
     rows = client.get(
         "/api/indicators/gbizid-prime-accounts-issued/observations", params={"lang": "en"}
     ).json()
-    targets = {
-        r["value"]: r["referencePeriod"].removeprefix(ID) for r in rows if r["kind"] == "target"
-    }
-    assert targets == {1000000: "fiscal-year/2022", 2800000: "fiscal-year/2025"}
+    # A fiscal year is its number, not its IRI.
+    targets = {r["value"]: r["referencePeriod"] for r in rows if r["kind"] == "target"}
+    assert targets == {1000000: 2022, 2800000: 2025}
 
 
 def test_standards(client) -> None:
@@ -357,3 +358,125 @@ def test_pictures_carry_an_etag_and_answer_304(client) -> None:
         "/pictures/timeline.svg", params={"lang": "ja"}, headers={"If-None-Match": etag}
     )
     assert other.status_code == 200
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/api/", "/pictures/"])
+def test_the_api_and_the_pictures_have_an_index(client, path) -> None:
+    index = client.get(path)
+    assert index.status_code == 200 and index.headers["content-type"] == "application/json"
+    links = index.json()["links"]
+    assert links and all(link["title"] for link in links)
+    for link in links:
+        assert client.get(link["href"]).status_code == 200, link["href"]
+    page = client.get(path, headers={"Accept": BROWSER})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for link in links:
+        assert f'href="{link["href"]}"' in page.text
+    assert client.get(path.rstrip("/")).status_code == 200  # redirected to the index
+    assert "Accept" in index.headers["vary"]
+
+
+def test_the_api_index_lists_every_route_and_the_docs(client) -> None:
+    hrefs = {link["href"] for link in client.get("/api/").json()["links"]}
+    assert {"/docs", "/openapi.json", "/api/queries", "/api/milestones"} <= hrefs
+    assert "/api/initiatives/mynumber-card" in hrefs  # a path parameter at its default
+    assert {f"/api/queries/{q.name}" for q in list_queries(ROOT / "queries")} <= hrefs
+    charts = client.get("/pictures/", params={"lang": "en"}).json()["links"]
+    assert charts[0] == {
+        "href": "/pictures/timeline.svg",
+        "title": "When the planned items are due",
+        "type": "image/svg+xml",
+    }
+    assert "/pictures/indicators/gbizid-prime-accounts-issued.svg" in {c["href"] for c in charts}
+
+
+def test_the_home_page_links_to_the_api_and_the_pictures(client) -> None:
+    home = client.get("/").text
+    assert 'href="/api/"' in home and 'href="/pictures/"' in home
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "parameter"),
+    [
+        ("/api/initiatives", {"pillar": "nosuch"}, "pillar"),
+        ("/api/initiatives", {"agency": "no-such-agency", "lang": "en"}, "agency"),
+        ("/api/milestones", {"initiative": "nosuch"}, "initiative"),
+        ("/api/queries/initiatives-by-pillar", {"pillar": "nosuch"}, "pillar"),
+        ("/api/initiatives/nosuch", {}, "initiative"),
+    ],
+)
+def test_a_key_the_graph_does_not_have_is_404_naming_it(client, url, params, parameter) -> None:
+    answer = client.get(url, params=params)
+    assert answer.status_code == 404
+    detail = answer.json()["detail"][0]
+    assert (
+        detail["loc"][-1] == parameter and "nosuch" in detail["msg"] or "no-such" in detail["msg"]
+    )
+    assert parameter in detail["msg"]
+
+
+def test_answers_have_the_answers_columns_only_with_plain_values(client) -> None:
+    raw = client.get(
+        "/api/milestones", params={"from": "2025-03-31", "to": "2025-03-31", "format": "csv"}
+    ).text
+    header = next(csv.reader(io.StringIO(raw)))
+    assert not {"from", "to", "lang", "fiscal_year"} & set(header)
+    assert {"milestone", "latestDate", "initiative"} <= set(header)  # initiative is data here
+    rows = client.get("/api/milestones", params={"fiscal_year": "2022", "lang": "en"}).json()
+    assert rows and not {"fiscal_year", "lang", "from", "to"} & set(rows[0])
+    initiatives = client.get("/api/initiatives", params={"pillar": "digital-resilience"}).json()
+    assert set(initiatives[0]) >= {"number", "pillar", "leadAgency"}
+    assert not {"agency", "lang"} & set(initiatives[0])
+    due = client.get("/api/queries/due-in-fiscal-year", params={"format": "csv"}).text
+    assert "fiscal_year" not in due.splitlines()[0] and "lang" not in due.splitlines()[0]
+    # A fiscal year is its number, in CSV as in JSON.
+    observations = client.get(
+        "/api/indicators/gbizid-prime-accounts-issued/observations", params={"format": "csv"}
+    ).text
+    table = list(csv.DictReader(io.StringIO(observations)))
+    assert {r["referencePeriod"] for r in table if r["kind"] == "target"} == {"2022", "2025"}
+    assert "indicator" not in table[0] and "lang" not in table[0]
+
+
+def test_lang_follows_accept_language_when_not_given(client) -> None:
+    english = client.get("/api/initiatives", headers={"Accept-Language": "en-GB,en;q=0.9,ja;q=0.5"})
+    assert english.json()[0]["label"] == "Promoting the My Number Card"
+    assert "Accept-Language" in english.headers["vary"]
+    japanese = client.get("/api/initiatives", headers={"Accept-Language": "ja,en;q=0.5"})
+    assert japanese.json()[0]["label"] == "マイナンバーカードの普及"
+    asked = client.get("/api/initiatives", params={"lang": "ja"}, headers={"Accept-Language": "en"})
+    assert asked.json()[0]["label"] == "マイナンバーカードの普及"
+    assert client.get("/api/initiatives").json()[0]["label"] == "マイナンバーカードの普及"
+
+
+class Assets(HTMLParser):
+    """Every address a page loads or links to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.addresses += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_the_openapi_docs_load_only_from_our_own_origin(client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = Assets()
+    assets.feed(page.text)
+    assert len(assets.addresses) >= 3
+    assert not re.search(r"https?://|//[a-z]", page.text), "the page names another origin"
+    for address in assets.addresses:
+        assert address.startswith("/"), address
+        assert client.get(address).status_code == 200, address
+    script = next(a for a in assets.addresses if a.endswith(".js"))
+    bundle = client.get(script)
+    assert "javascript" in bundle.headers["content-type"] and "SwaggerUIBundle" in bundle.text
+    assert "url: '/openapi.json'" in page.text
+    assert client.get("/openapi.json").json()["paths"]
+    redoc = client.get("/redoc", follow_redirects=False)
+    assert redoc.status_code == 301 and redoc.headers["location"] == "/docs"

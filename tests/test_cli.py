@@ -103,13 +103,83 @@ def test_every_format_of_an_empty_answer_is_still_well_formed(fmt: str) -> None:
         assert len(result.stdout.strip().splitlines()) == 1
 
 
-def test_a_query_file_without_a_header_or_that_does_not_parse_is_exit_2(tmp_path: Path) -> None:
-    headless = tmp_path / "headless.rq"
-    headless.write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
-    result = dakg("query", str(headless))
-    assert result.returncode == 2 and "title" in result.stderr and "Traceback" not in result.stderr
+PILLARS = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://w3id.org/dakg/def/Pillar> }\n"
+
+
+def test_a_plain_query_file_without_a_header_runs(tmp_path: Path) -> None:
+    plain = tmp_path / "pillars.rq"
+    plain.write_text(PILLARS, encoding="utf-8")
+    result = dakg("query", str(plain), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "3"]
+    # A header of parameters alone (no title) still binds them.
+    with_param = tmp_path / "label.rq"
+    with_param.write_text(
+        "# param: pillar iri(pillar) : the pillar\n"
+        "SELECT ?label WHERE { ?pillar <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+        'FILTER(lang(?label) = "en") }\n',
+        encoding="utf-8",
+    )
+    result = dakg("query", str(with_param), "-p", "pillar=digital-resilience", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    assert "Digital Resilience" in result.stdout
+    assert dakg("query", str(with_param)).returncode == 2  # the parameter is still required
+
+
+def test_a_query_on_standard_input_or_as_text() -> None:
+    result = subprocess.run(
+        [DAKG, "query", "-", "--format", "csv"],
+        cwd=ROOT,
+        input=PILLARS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["n", "3"]
+    result = dakg("query", "-q", PILLARS, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"]["bindings"][0]["n"]["value"] == "3"
+    ask = dakg("query", "--query-text", "ASK { ?p a <https://w3id.org/dakg/def/Pillar> }")
+    assert ask.returncode == 0 and ask.stdout == "true\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        ((), None, "give one query"),
+        (("initiatives", "-q", PILLARS), None, "give one query"),
+        (("-q", "  "), None, "empty"),
+        (("-",), "", "empty"),
+        (("-q", "SELECT * WHERE { ?s ?p "), None, "-q: the query does not parse"),
+    ],
+)
+def test_no_query_two_queries_or_a_bad_one_is_exit_2(args, stdin, words) -> None:
+    result = subprocess.run(
+        [DAKG, "query", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_query_file_that_does_not_parse_is_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.rq"
     broken.write_text("# title: Broken\nSELECT * WHERE { ?s ?p \n", encoding="utf-8")
     result = dakg("query", str(broken))
     assert result.returncode == 2 and "broken.rq" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_key_the_graph_does_not_have_is_exit_2_and_named() -> None:
+    result = dakg("query", "initiatives", "-p", "pillar=nosuch")
+    assert result.returncode == 2
+    assert "pillar" in result.stderr and "nosuch" in result.stderr and result.stdout == ""
+    result = dakg("query", "initiative-figures", "-p", "initiative=no-such-initiative")
+    assert result.returncode == 2 and "initiative" in result.stderr
+    known = dakg("query", "initiatives", "-p", "pillar=digital-resilience", "-f", "csv")
+    assert known.returncode == 0 and len(known.stdout.splitlines()) == 4
