@@ -124,9 +124,10 @@ def too_many(cap: int, what: str) -> ResultTooLarge:
 
 
 def dataset_arguments(dataset: dict[str, Any]) -> dict[str, Any]:
-    """pyoxigraph's dataset arguments from their plain form (graph IRIs as strings)."""
+    """pyoxigraph's dataset arguments (and base IRI) from their plain form (IRIs as strings)."""
     if "default_graph" in dataset:
         return {
+            **dataset,
             "default_graph": [ox.NamedNode(g) for g in dataset["default_graph"]],
             "named_graphs": [ox.NamedNode(g) for g in dataset.get("named_graphs", ())],
         }

@@ -43,6 +43,7 @@ from .backends import (
     engine_refusal,
     form_headers,
     transport_failure,
+    with_base,
 )
 from .bindings import binding_points
 from .dataset import Dataset
@@ -99,6 +100,8 @@ class QueryRequest:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     formats: tuple[str, ...] = ()
+    # The IRI relative IRIs of the query resolve against: the endpoint's URL (None: not resolved).
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class UpdateRequest:
     """An update as the protocol received it."""
 
     update: str
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,8 +249,9 @@ async def read_post(request: Request, limit: int) -> QueryRequest | UpdateReques
 
 
 def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
-    """A POSTed form: exactly one of `query` and `update`, its dataset in the body too."""
-    protocol = ("query", "update", *GRAPH_PARAMS, *USING_PARAMS)
+    """A POSTed form: exactly one of `query` and `update` in the body; a query's dataset
+    (default-graph-uri, named-graph-uri) in the body, in the URL or in both."""
+    protocol = ("query", "update", *USING_PARAMS)
     in_url = sorted({key for key, _ in url if key in protocol})
     if in_url:
         raise ProtocolError(
@@ -256,7 +261,7 @@ def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
     if query is not None and update is not None:
         raise ProtocolError(400, "A request holds either a query or an update, not both")
     if update is not None:
-        if has_any(form, GRAPH_PARAMS):
+        if has_any(form, GRAPH_PARAMS) or has_any(url, GRAPH_PARAMS):
             raise ProtocolError(400, "default-graph-uri and named-graph-uri apply to queries only")
         check_using(form)
         return UpdateRequest(update)
@@ -264,7 +269,7 @@ def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
         raise ProtocolError(400, "Missing the 'query' (or 'update') parameter")
     if has_any(form, USING_PARAMS):
         raise ProtocolError(400, "using-graph-uri and using-named-graph-uri apply to updates only")
-    default, named = graphs(form)
+    default, named = graphs(url + form)
     return QueryRequest(query, default, named, formats(url) + formats(form))
 
 
@@ -319,7 +324,9 @@ class AnswerCache:
 
 def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any]:
     """The query's dataset: the protocol's graphs, else the query's FROM, else the union (in the
-    plain form the query workers take: graph IRIs as strings, checked here)."""
+    plain form the query workers take: graph IRIs as strings, checked here), with the base IRI
+    the query's relative IRIs resolve against."""
+    base = {"base_iri": req.base} if req.base else {}
     if req.default_graphs is not None:
         for graph in (*req.default_graphs, *(req.named_graphs or ())):
             try:
@@ -331,10 +338,11 @@ def dataset_arguments(req: QueryRequest, shape: neg.QueryShape) -> dict[str, Any
         return {
             "default_graph": list(dict.fromkeys(req.default_graphs)),
             "named_graphs": list(dict.fromkeys(req.named_graphs or ())),
+            **base,
         }
     if shape.names_dataset:
-        return {}
-    return {"use_default_graph_as_union": True}
+        return base
+    return {"use_default_graph_as_union": True, **base}
 
 
 @dataclass(frozen=True)
@@ -570,7 +578,7 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     fmt = key = None
     if shape.form:
         fmt = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept)
-        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
         if conditional and neg.etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=answer_headers(request, etag))
@@ -590,8 +598,8 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     else:
         work = (run_query, dataset.store, req, shape, wanted, caps)
         fmt, answer = await in_thread(request, *work, timeout=timeout)
-    if key is None or key[-1] != fmt.name:  # the format was known only once the query ran
-        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+    if key is None or key[4] != fmt.name:  # the format was known only once the query ran
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
     state.cache.put(key, answer)
     return send(request, answer, etag)
@@ -684,7 +692,7 @@ async def proxy_query(
         found_default, found_named = from_clauses(req.query)
         if found_default or found_named:
             default, named = tuple(found_default), tuple(found_named)
-    form: list[tuple[str, str]] = [("query", req.query)]
+    form: list[tuple[str, str]] = [("query", with_base(req.query, req.base))]
     form += [("default-graph-uri", g) for g in default or ()]
     form += [("named-graph-uri", g) for g in named or ()]
     cache: AnswerCache = state.cache
@@ -806,9 +814,10 @@ def authorise(request: Request) -> None:
         )
 
 
-def apply_update(store: ox.Store, update: str) -> int:
-    """Run an update (blocking: runs in the thread pool); the store's new size."""
-    store.update(update)
+def apply_update(store: ox.Store, update: str, base: str | None = None) -> int:
+    """Run an update (blocking: runs in the thread pool), its relative IRIs resolved against the
+    base; the store's new size."""
+    store.update(update, base_iri=base)
     return len(store)
 
 
@@ -819,7 +828,8 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     state = request.app.state
     # From now until the update is in, no subject's size is known: lookups count theirs.
     state.dataset = dataclasses.replace(state.dataset, largest_subject=None)
-    triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
+    store = state.dataset.store
+    triples = await in_thread(request, apply_update, store, req.update, req.base, timeout=None)
     if state.query_pool is not None:
         await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
@@ -875,9 +885,10 @@ async def sparql_endpoint(request: Request) -> Response:
             req = read_get(request)
             if req is None:
                 return await describe_or_page(request)
-            return await answer_query(request, req)
+            return await answer_query(request, dataclasses.replace(req, base=endpoint_url(request)))
         if method == "POST":
             post = await read_post(request, request.app.state.settings.max_request_bytes)
+            post = dataclasses.replace(post, base=endpoint_url(request))
             if isinstance(post, UpdateRequest):
                 return await answer_update(request, post)
             return await answer_query(request, post)
@@ -890,6 +901,12 @@ async def sparql_endpoint(request: Request) -> Response:
         )
 
     return await protocol(request, handle)
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's URL as the client reached it (the service description's sd:endpoint): the
+    base relative IRIs in queries and updates resolve against, as the protocol implies."""
+    return str(request.base_url) + PATH.lstrip("/")
 
 
 async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
