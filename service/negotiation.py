@@ -226,6 +226,24 @@ def choose(accept: str | None, offers: Sequence[Format], explicit: Iterable[Form
     return chosen
 
 
+def best_media_type(accept: str | None, offers: Sequence[str]) -> str | None:
+    """The offered media type an Accept header prefers, as `choose` picks (q, then the range
+    that names it most exactly, then the offers' order); the first offer when no header is
+    sent; None when none is acceptable."""
+    if not accept or not accept.strip():
+        return offers[0] if offers else None
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0] if offers else None
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for index, media_type in enumerate(offers):
+        q, spec = _quality(ranges, media_type)
+        if q > 0 and (best is None or (q, spec, -index) > best):
+            best, chosen = (q, spec, -index), media_type
+    return chosen
+
+
 def _quality(ranges: list[MediaRange], media_type: str) -> tuple[float, int]:
     """The q of the most specific range matching a media type, and how specific it is."""
     best_spec, best_q = -1, 0.0

@@ -122,13 +122,15 @@ def negotiate(accept: str | None) -> Format | None:
     best: tuple[float, int, int] | None = None
     chosen = None
     for rank, fmt in enumerate(FORMATS):
-        types = [m for m, f in MEDIA_TYPES.items() if f is fmt]
-        match = quality(ranges, types)
-        if match is None or match[0] <= 0:
-            continue
-        key = (match[0], match[1], -rank)
-        if best is None or key > best:
-            best, chosen = key, fmt
+        for media in (m for m, f in MEDIA_TYPES.items() if f is fmt):
+            match = quality(ranges, [media])
+            # A wildcard (`application/*`) reaches a format by its own media type only: never
+            # Turtle by its old alias application/x-turtle, as /sparql chooses.
+            if match is None or match[0] <= 0 or (media != fmt.media_type and match[1] < 2):
+                continue
+            key = (match[0], match[1], -rank)
+            if best is None or key > best:
+                best, chosen = key, fmt
     return chosen
 
 
