@@ -37,6 +37,7 @@ from .describe import (
 )
 from .html import Download, Locale, Pages, QueryLink, choose_language
 from .namespaces import ID, canonical_prefixes
+from .negotiation import EXPOSED_HEADERS, http_date, is_fresh
 from .packaged import internal_queries
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
@@ -363,7 +364,7 @@ def rdf_response(body: bytes, fmt: Format, status: int, headers: dict[str, str])
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Link, Content-Location, Vary",
+    "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
 }
 
 
@@ -380,23 +381,28 @@ def etag_for(site: Site, request: Request, response: Response) -> str:
 
 
 def cacheable(site: Site, request: Request, response: Response) -> Response:
-    """Add ETag and Cache-Control to a 200 answer; 304 when the client already holds it."""
+    """Add ETag, Last-Modified and Cache-Control to a 200 answer; 304 when the client already
+    holds it (by If-None-Match, else If-Modified-Since)."""
     if response.status_code != 200:
         return response
     etag = etag_for(site, request, response)
-    cache_control = site.settings.cache_control  # no-cache when updates may change the data
-    held = request.headers.get("if-none-match", "")
-    if etag in (tag.strip() for tag in held.split(",")) or held.strip() == "*":
+    validators = {
+        "ETag": etag,
+        # no-cache when updates may change the data
+        "Cache-Control": site.settings.cache_control,
+    }
+    modified = site.dataset.modified
+    if modified is not None:
+        validators["Last-Modified"] = http_date(modified)
+    if is_fresh(request.headers, etag, modified):
         keep = {
             k: v
             for k, v in response.headers.items()
             if k.lower() in ("vary", "content-location", "link")
+            or k.lower().startswith("access-control-")
         }
-        return Response(
-            status_code=304, headers={**keep, "ETag": etag, "Cache-Control": cache_control}
-        )
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = cache_control
+        return Response(status_code=304, headers={**keep, **validators})
+    response.headers.update(validators)
     return response
 
 

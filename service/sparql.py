@@ -532,8 +532,11 @@ async def in_thread(
         ) from None
 
 
-def answer_headers(request: Request, etag: str) -> dict[str, str]:
-    return {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+def answer_headers(request: Request, etag: str, dataset: Dataset) -> dict[str, str]:
+    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+    if dataset.modified is not None:
+        headers["last-modified"] = neg.http_date(dataset.modified)
+    return headers
 
 
 def refuse_network(request: Request, text: str) -> None:
@@ -580,11 +583,11 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         fmt = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept)
         key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
-        if conditional and neg.etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=answer_headers(request, etag))
+        if conditional and neg.is_fresh(request.headers, etag, dataset.modified):
+            return Response(status_code=304, headers=answer_headers(request, etag, dataset))
         cached = state.cache.get(key)
         if cached is not None:
-            return send(request, cached, etag)
+            return send(request, cached, etag, dataset)
     if isinstance(dataset.store, RemoteStore):
         return await proxy_query(request, dataset.store, req, fmt, key)
 
@@ -602,7 +605,7 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
     state.cache.put(key, answer)
-    return send(request, answer, etag)
+    return send(request, answer, etag, dataset)
 
 
 def is_small(dataset: Dataset, subject: str, cap: int) -> bool:
@@ -727,7 +730,7 @@ async def proxy_query(
             await upstream.aclose()
         answer = Answer(fmt.content_type, body)
         cache.put(key, answer)
-        return send(request, answer, neg.etag_for(*key))
+        return send(request, answer, neg.etag_for(*key), state.dataset)
     content_type = upstream.headers.get("content-type", ask)
     if fmt is not None and content_type.split(";")[0].strip().lower() == fmt.media_type:
         content_type = fmt.content_type
@@ -737,7 +740,7 @@ async def proxy_query(
         "vary": "Accept",
     }
     if key is not None:
-        headers["etag"] = neg.etag_for(*key)
+        headers.update(answer_headers(request, neg.etag_for(*key), state.dataset))
 
     async def relay() -> AsyncIterator[bytes]:
         kept: list[bytes] | None = [] if key is not None else None
@@ -758,15 +761,15 @@ async def proxy_query(
     return StreamingResponse(relay(), status_code=upstream.status_code, headers=headers)
 
 
-def send(request: Request, answer: Answer, etag: str) -> Response:
-    return AnswerResponse(answer, etag, request.app.state.cache_control)
+def send(request: Request, answer: Answer, etag: str, dataset: Dataset) -> Response:
+    return AnswerResponse(answer, etag, request.app.state.cache_control, dataset.modified)
 
 
 class AnswerResponse(Response):
     """A 200 with an answer's bytes, its headers built as they are sent (the commonest response:
     Starlette's own would check and encode each header again)."""
 
-    def __init__(self, answer: Answer, etag: str, cache_control: str):
+    def __init__(self, answer: Answer, etag: str, cache_control: str, modified: float | None):
         self.status_code = 200
         self.body = answer.body
         self.background = None
@@ -777,6 +780,8 @@ class AnswerResponse(Response):
             (b"cache-control", cache_control.encode("latin-1")),
             (b"vary", b"Accept"),
         ]
+        if modified is not None:
+            self.raw_headers.append((b"last-modified", neg.http_date(modified).encode("latin-1")))
 
 
 def wants_page(accept: str | None, shape: neg.QueryShape) -> bool:
@@ -835,7 +840,7 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
     state.dataset = dataclasses.replace(
-        current, version=version, triples=triples, largest_subject=None
+        current, version=version, triples=triples, largest_subject=None, modified=time.time()
     )
     state.cache.clear()
     client = request.client.host if request.client else "unknown"
@@ -934,11 +939,11 @@ async def describe_or_page(request: Request) -> Response:
         fmt = neg.from_parameter(formats(url), offers) or neg.choose(
             request.headers.get("accept"), offers, explicit=(neg.HTML,)
         )
-    except neg.NotAcceptable:
+    except neg.NotAcceptable as error:
         raise ProtocolError(
-            400,
-            "Missing the 'query' parameter (GET /sparql with no query gives the service "
-            "description in RDF, or the query page in HTML)",
+            406,
+            f"{error} GET /sparql with no 'query' parameter gives the service description "
+            "in RDF, or the query page in HTML; to query, give the 'query' parameter.",
         ) from None
     if fmt is neg.HTML:
         return request.app.state.query_page.response(request)
@@ -955,10 +960,14 @@ class QueryPage:
     body: bytes
     etag: str
     policy: str
+    # The newest of the files the page is built from (Last-Modified).
+    modified: float
 
     @classmethod
     def build(cls, settings: Settings) -> QueryPage:
         template = (STATIC / "sparql.html").read_text(encoding="utf-8")
+        files = [STATIC / "sparql.html", *settings.queries_dir.glob("*.rq")]
+        modified = max(path.stat().st_mtime for path in files)
         config = {
             "examples": [example(q) for q in saved_queries(settings.queries_dir)],
             "prefixes": canonical_prefixes(),
@@ -966,18 +975,20 @@ class QueryPage:
         }
         text = template.replace("{{config}}", script_json(config))
         body = text.encode("utf-8")
-        return cls(body, neg.etag_for("page", hashlib.sha256(body).hexdigest()), policy(text))
+        etag = neg.etag_for("page", hashlib.sha256(body).hexdigest())
+        return cls(body, etag, policy(text), modified)
 
     def response(self, request: Request) -> Response:
         headers = {
             "etag": self.etag,
+            "last-modified": neg.http_date(self.modified),
             "cache-control": "no-cache",
             "vary": "Accept",
             "content-security-policy": self.policy,
             "x-content-type-options": "nosniff",
             "referrer-policy": "same-origin",
         }
-        if neg.etag_matches(request.headers.get("if-none-match"), self.etag):
+        if neg.is_fresh(request.headers, self.etag, self.modified):
             return Response(status_code=304, headers=headers)
         return Response(self.body, headers={"content-type": neg.HTML.content_type, **headers})
 

@@ -558,10 +558,11 @@ def test_service_description(client, live_server, accept):
     assert len(list(graph.objects(dataset, SD.namedGraph))) == health["graphs"]
 
 
-def test_no_query_and_no_rdf_accepted_is_a_400(client):
+def test_no_query_and_no_rdf_accepted_is_a_406(client):
     response = client.get("/sparql", headers={"accept": "application/sparql-results+json"})
-    assert response.status_code == 400
-    assert "query" in response.text
+    assert response.status_code == 406
+    assert "text/turtle" in response.text  # what the service description is available as
+    assert "'query' parameter" in response.text
 
 
 def test_browsers_get_the_query_page(client):
