@@ -181,8 +181,10 @@ def open_store(spec: dict[str, Any]) -> ox.Store:
 
 
 def load_snapshot(path: str) -> ox.Store:
+    """The store's contents from its N-Quads snapshot, blank nodes with the labels the
+    snapshot gives them (a bulk load would label them anew, differently in every worker)."""
     store = ox.Store()
-    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
     return store
 
 
