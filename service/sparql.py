@@ -839,8 +839,11 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
+    # Last-Modified counts whole seconds: a version made within the second of the one before
+    # still gets a later time, so that If-Modified-Since of the one before does not match it.
+    modified = max(time.time(), int(current.modified or 0) + 1)
     state.dataset = dataclasses.replace(
-        current, version=version, triples=triples, largest_subject=None, modified=time.time()
+        current, version=version, triples=triples, largest_subject=None, modified=modified
     )
     state.cache.clear()
     client = request.client.host if request.client else "unknown"
