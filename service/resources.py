@@ -42,6 +42,7 @@ from .packaged import internal_queries
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
 from .settings import Settings
+from .sources import GENID
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = (
@@ -692,6 +693,43 @@ def document(rest: str, request: Request) -> Response:
     if "/" not in stem or stem.endswith("/"):
         return problem(request, site, 404, "not found", iri)
     return cacheable(site, request, resolve(site, request, Target(iri, stem, fmt), document=True))
+
+
+@router.api_route("/.well-known/genid/{key}", methods=["GET", "HEAD"], include_in_schema=False)
+def skolem(key: str, request: Request) -> Response:
+    """A source's blank node as published (its skolem IRI): 303 See Other to the document of
+    the entity that owns it, whose description holds it; 404 for one the data does not hold."""
+    site = site_of(request.app)
+    iri = GENID + key
+    owner = owner_of(site.dataset, iri)
+    path = local_path(site, owner, "") if owner is not None else None
+    if path is None:
+        return problem(request, site, 404, "not found", iri)
+    rest = path[len("/") :]
+    document = "/doc/" + (rest[len("id/") :] if rest.startswith("id/") else rest)
+    return RedirectResponse(with_query(root_of(request) + document, request), status_code=303)
+
+
+def owner_of(dataset: Dataset, iri: str, depth: int = 4) -> str | None:
+    """The IRI that owns a skolem IRI (the first subject that points to it, up through the
+    skolem IRIs between), or None when nothing does."""
+    node = iri
+    for _ in range(depth):
+        try:
+            rows = list(
+                dataset.query(OWNER, substitutions={ox.Variable("node"): ox.NamedNode(node)})
+            )
+        except ValueError:
+            return None
+        if not rows:
+            return None
+        node = rows[0]["owner"].value
+        if not node.startswith(GENID):
+            return node
+    return None
+
+
+OWNER = "SELECT ?owner WHERE { ?owner ?p ?node FILTER isIRI(?owner) } ORDER BY ?owner LIMIT 1"
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], include_in_schema=False)
