@@ -913,8 +913,20 @@ async def sparql_endpoint(request: Request) -> Response:
 
 def endpoint_url(request: Request) -> str:
     """The endpoint's URL as the client reached it (the service description's sd:endpoint): the
-    base relative IRIs in queries and updates resolve against, as the protocol implies."""
-    return str(request.base_url) + PATH.lstrip("/")
+    base relative IRIs in queries and updates resolve against, as the protocol implies. Kept by
+    what it is made of, since building it costs more than a cached answer's other work."""
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    key = (scope.get("scheme"), host, scope.get("server"), scope.get("root_path", ""))
+    found = _ENDPOINT_URLS.get(key)
+    if found is None:
+        if len(_ENDPOINT_URLS) >= 64:  # Host is the client's to write: keep a few
+            _ENDPOINT_URLS.clear()
+        found = _ENDPOINT_URLS[key] = str(request.base_url) + PATH.lstrip("/")
+    return found
+
+
+_ENDPOINT_URLS: dict[tuple, str] = {}
 
 
 async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
