@@ -917,7 +917,7 @@ def endpoint_url(request: Request) -> str:
     what it is made of, since building it costs more than a cached answer's other work."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
-    key = (scope.get("scheme"), host, scope.get("server"), scope.get("root_path", ""))
+    key = (scope.get("scheme"), host, str(scope.get("server")), scope.get("root_path", ""))
     found = _ENDPOINT_URLS.get(key)
     if found is None:
         if len(_ENDPOINT_URLS) >= 64:  # Host is the client's to write: keep a few
