@@ -26,7 +26,7 @@ from .backends import StoreError
 from .dataset import UNKNOWN
 from .html import choose_language
 from .namespaces import ID, NUMERIC_DATATYPES
-from .negotiation import parse_accept
+from .negotiation import best_media_type
 from .packaged import internal_queries
 from .savedqueries import (
     Parameter,
@@ -225,18 +225,15 @@ def bounded_int(text: str | None, name: str, default: int, low: int, high: int) 
 
 
 def choose_format(request: Request) -> str:
-    """The `format` parameter, else the first acceptable media type of Accept, else JSON."""
+    """The `format` parameter, else the media type Accept prefers (by q, a family such as
+    `text/*` too), else JSON."""
     asked = request.query_params.get("format")
     if asked is not None:
         if asked not in MEDIA:
             raise ParameterError(f"parameter 'format' must be one of {', '.join(MEDIA)}", "format")
         return asked
-    ranges = sorted(parse_accept(request.headers.get("accept")), key=lambda r: -r.q)
-    for media in ranges:
-        name = f"{media.type}/{media.subtype}"
-        if media.q > 0 and name in ACCEPTED:
-            return ACCEPTED[name]
-    return "json"
+    found = best_media_type(request.headers.get("accept"), tuple(ACCEPTED))
+    return ACCEPTED[found] if found is not None else "json"
 
 
 def entity_exists(dataset, exists: SavedQuery, entity) -> bool:

@@ -74,8 +74,14 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Authorization", "Content-Type", "If-None-Match"],
-        expose_headers=["ETag", "Content-Disposition", "Content-Type", "Link", "Content-Location"],
+        allow_headers=[
+            "Accept",
+            "Authorization",
+            "Content-Type",
+            "If-None-Match",
+            "If-Modified-Since",
+        ],
+        expose_headers=list(negotiation.EXPOSED_HEADERS),
         max_age=86400,
     )
     app.state.metrics = Metrics()

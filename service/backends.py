@@ -153,6 +153,19 @@ def service_update(name: str, **terms: str) -> str:
     return template.substitute(terms)
 
 
+# An IRI reference with no scheme (`<s>`, `<#x>`, `<../y>`): relative, resolved against a base.
+RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:)[^<>\"{}|^`\\\x00-\x20]*>")
+
+
+def with_base(text: str, base: str | None) -> str:
+    """A query or update as an engine must see it to resolve its relative IRIs against the base
+    the endpoint resolves them against: a BASE declaration first, when it has any (a BASE of its
+    own then resolves against this one, as the grammar says)."""
+    if not base or not RELATIVE_IRI.search(text):
+        return text
+    return f"BASE <{base}>\n{text}"
+
+
 class RemoteStore:
     """An external SPARQL 1.1 engine behind the part of pyoxigraph's Store API the service uses.
 
@@ -211,13 +224,14 @@ class RemoteStore:
         substitutions: Mapping[ox.Variable, object] | None = None,
         default_graph: ox.NamedNode | Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a query on the engine; the answer as pyoxigraph would give it.
 
         `use_default_graph_as_union` is accepted for the Store API's sake: the engine's default
         graph is already the union.
         """
-        text = bind_values(query, substitutions)
+        text = with_base(bind_values(query, substitutions), base_iri)
         form: list[tuple[str, str]] = [("query", text)]
         if default_graph is not None:
             graphs = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph
@@ -230,11 +244,11 @@ class RemoteStore:
         response = self.post(self.query_url, form, RESULTS_JSON)
         return as_query_results(response.content)
 
-    def update(self, update: str) -> None:
+    def update(self, update: str, base_iri: str | None = None) -> None:
         """Run an update on the engine. Its 400 says the update is malformed (the SPARQL 1.1
         Protocol's MalformedQuery): a SyntaxError, as pyoxigraph's parser raises in process."""
         try:
-            self.post(self.update_url, {"update": update}, "*/*")
+            self.post(self.update_url, {"update": with_base(update, base_iri)}, "*/*")
         except EngineRefused as error:
             if error.status == 400:
                 raise SyntaxError(str(error)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,10 @@ class Dataset:
     # The most quads any one subject has, read as the store is loaded in memory (None: not
     # known, as on disk or after an update): a one-entity lookup needs no counting below it.
     largest_subject: int | None = None
+    # When this version's data was last changed (seconds since the epoch; Last-Modified): the
+    # newest source file in memory, the newest file of the store's folder on disk, the time the
+    # version was first read from an engine or an update was applied.
+    modified: float | None = None
 
     @classmethod
     def load(cls, root: Path) -> Dataset:
@@ -64,6 +69,7 @@ class Dataset:
             version=digest.hexdigest()[:16],
             triples=len(store),
             largest_subject=int(most.value) if most is not None else 0,
+            modified=max(source.path.stat().st_mtime for source in sources),
         )
 
     @classmethod
@@ -108,7 +114,19 @@ class Dataset:
         digest = hashlib.sha256(__version__.encode())
         for graph, count in sorted(counts.items()):
             digest.update(f"{graph}\t{count}\n".encode())
-        return replace(self, version=digest.hexdigest()[:16], triples=sum(counts.values()))
+        version = digest.hexdigest()[:16]
+        modified = self.modified if version == self.version else self.store_modified()
+        return replace(self, version=version, triples=sum(counts.values()), modified=modified)
+
+    def store_modified(self) -> float:
+        """When the store's data last changed, as far as it shows: the newest file of an
+        on-disk store's folder (`dakg load` writes them, a read-only store leaves them), else now."""
+        if self.config.kind == "oxigraph":
+            folder = Path(self.config.location)
+            times = [entry.stat().st_mtime for entry in folder.iterdir() if entry.is_file()]
+            if times:
+                return max(times)
+        return time.time()
 
     def query(
         self, query: str, substitutions: Mapping[ox.Variable, object] | None = None, **kwargs

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from .dataset import Dataset
 from .namespaces import GRAPH, VOCABULARY_PREFIXES
 from .savedqueries import parse_query_file
-from .sources import RdfSourceError, turtle_files
+from .sources import RdfSourceError, is_skolem, turtle_files
 
 RDF = VOCABULARY_PREFIXES["rdf"]
 RDFS = VOCABULARY_PREFIXES["rdfs"]
@@ -401,9 +401,7 @@ def sort_triples(
     """The entity's triples first, then by subject (IRIs before blank nodes), predicate, object."""
 
     def key(t: ox.Triple) -> tuple:
-        subject_rank = (
-            0 if t.subject == entity else (1 if isinstance(t.subject, ox.NamedNode) else 2)
-        )
+        subject_rank = 0 if t.subject == entity else (2 if owned(t.subject) else 1)
         type_first = 0 if t.predicate.value == RDF_TYPE else 1
         return (subject_rank, str(t.subject), type_first, t.predicate.value, str(t.object))
 
@@ -413,15 +411,20 @@ def sort_triples(
 LIST_PARAMETERS = {SH + p for p in ("in", "languageIn", "or", "and", "xone", "ignoredProperties")}
 
 
+def owned(term: Term | None) -> bool:
+    """Whether a term is a blank node, or a source's blank node as published (its skolem IRI)."""
+    return isinstance(term, ox.BlankNode) or is_skolem(term)
+
+
 def rdf_list(store: ox.Store, head: Term) -> list[Term]:
     """The members of an RDF list (a term that is not a list stands for itself)."""
-    if not isinstance(head, ox.BlankNode):
+    if not owned(head):
         return [head]
     items: list[Term] = []
     seen: set[Term] = set()
     node: Term = head
     first, rest = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest")
-    while isinstance(node, ox.BlankNode) and node not in seen:
+    while owned(node) and node not in seen:
         seen.add(node)
         items += [q.object for q in store.quads_for_pattern(node, first, None)]
         node = next((q.object for q in store.quads_for_pattern(node, rest, None)), None)

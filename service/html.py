@@ -40,6 +40,7 @@ from .describe import (
     ShapeConstraint,
     Term,
     VocabularyTerm,
+    owned,
 )
 from .namespaces import NUMERIC_DATATYPES, PUBLIC_BASE, VOCABULARY_PREFIXES, canonical_prefixes
 
@@ -553,7 +554,7 @@ class Pages:
     # -- building blocks -----------------------------------------------------------------------
 
     def value(self, term: Term, description: Description, locale: Locale, depth: int = 0) -> Value:
-        if isinstance(term, ox.NamedNode):
+        if isinstance(term, ox.NamedNode) and not owned(term):
             return Value(link=self.link(term.value, locale))
         if isinstance(term, ox.Literal):
             datatype = term.datatype.value

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 
 import pyoxigraph as ox
 
@@ -225,6 +228,24 @@ def choose(accept: str | None, offers: Sequence[Format], explicit: Iterable[Form
     return chosen
 
 
+def best_media_type(accept: str | None, offers: Sequence[str]) -> str | None:
+    """The offered media type an Accept header prefers, as `choose` picks (q, then the range
+    that names it most exactly, then the offers' order); the first offer when no header is
+    sent; None when none is acceptable."""
+    if not accept or not accept.strip():
+        return offers[0] if offers else None
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0] if offers else None
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for index, media_type in enumerate(offers):
+        q, spec = _quality(ranges, media_type)
+        if q > 0 and (best is None or (q, spec, -index) > best):
+            best, chosen = (q, spec, -index), media_type
+    return chosen
+
+
 def _quality(ranges: list[MediaRange], media_type: str) -> tuple[float, int]:
     """The q of the most specific range matching a media type, and how specific it is."""
     best_spec, best_q = -1, 0.0
@@ -285,6 +306,44 @@ def etag_matches(header: str | None, etag: str) -> bool:
 # The longest Accept header (with the format parameters) whose choice is remembered: clients'
 # headers are short, and a long one is a client's own string, never worth keeping.
 MAX_REMEMBERED_CHARS = 512
+
+
+# The headers a page of another origin may read of an answer (CORS): its validators among them,
+# so that a script can revalidate what it holds.
+EXPOSED_HEADERS = (
+    "ETag",
+    "Last-Modified",
+    "Content-Disposition",
+    "Content-Type",
+    "Content-Location",
+    "Link",
+    "Vary",
+    "X-Total-Count",
+)
+
+
+@functools.lru_cache(maxsize=64)
+def http_date(seconds: float) -> str:
+    """A time as HTTP writes it (Last-Modified): `Fri, 04 Dec 2026 19:30:00 GMT`."""
+    return email.utils.formatdate(int(seconds), usegmt=True)
+
+
+def is_fresh(headers, etag: str, modified: float | None) -> bool:
+    """Whether a conditional GET may be answered 304: by If-None-Match when the client sends
+    it, else by If-Modified-Since (RFC 9110 13.2.2); an unreadable date is no condition."""
+    held = headers.get("if-none-match")
+    if held is not None:
+        return etag_matches(held, etag)
+    since = headers.get("if-modified-since")
+    if not since or modified is None:
+        return False
+    try:
+        when = email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(modified) <= when.timestamp()
 
 
 class Negotiator:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .api import IndexLink, execute, index_response, json_value
 from .namespaces import ID
+from .negotiation import http_date, is_fresh
 from .packaged import internal_queries
 from .savedqueries import ParameterError, SavedQuery, load_query
 
@@ -277,7 +278,9 @@ def svg_response(request: Request, text: str) -> Response:
     tag = hashlib.sha256(f"{state.dataset.version}\n{request.url}".encode()).hexdigest()[:20]
     etag = f'W/"{tag}"'
     headers = {"Cache-Control": state.cache_control, "ETag": etag}
-    if etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+    if state.dataset.modified is not None:
+        headers["Last-Modified"] = http_date(state.dataset.modified)
+    if is_fresh(request.headers, etag, state.dataset.modified):
         return Response(status_code=304, headers=headers)
     return Response(text, media_type=MEDIA, headers=headers)
 

@@ -30,11 +30,13 @@ def base_url(request: Request) -> str:
     settings = request.app.state.settings
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/"
-    host = request.headers.get("host", "").lower()
+    scope = request.scope
+    raw = next((value for name, value in scope["headers"] if name == b"host"), b"")
+    host = raw.decode("latin-1").lower()
     name, port = split_host(host)
-    known = {*LOOPBACK, settings.host, *settings.allowed_hosts}
-    root = request.scope.get("root_path", "").rstrip("/")
-    if name in known and port in ("", str(settings.port), "80", "443"):
-        return f"{request.url.scheme}://{host}{root}/"
+    root = scope.get("root_path", "").rstrip("/")
+    if name in LOOPBACK or name == settings.host or name in settings.allowed_hosts:
+        if port in ("", str(settings.port), "80", "443"):
+            return f"{scope.get('scheme', 'http')}://{host}{root}/"
     listening = f"[{settings.host}]" if ":" in settings.host else settings.host
     return f"http://{listening}:{settings.port}{root}/"

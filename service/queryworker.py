@@ -125,9 +125,10 @@ def too_many(cap: int, what: str) -> ResultTooLarge:
 
 
 def dataset_arguments(dataset: dict[str, Any]) -> dict[str, Any]:
-    """pyoxigraph's dataset arguments from their plain form (graph IRIs as strings)."""
+    """pyoxigraph's dataset arguments (and base IRI) from their plain form (IRIs as strings)."""
     if "default_graph" in dataset:
         return {
+            **dataset,
             "default_graph": [ox.NamedNode(g) for g in dataset["default_graph"]],
             "named_graphs": [ox.NamedNode(g) for g in dataset.get("named_graphs", ())],
         }
@@ -181,8 +182,10 @@ def open_store(spec: dict[str, Any]) -> ox.Store:
 
 
 def load_snapshot(path: str) -> ox.Store:
+    """The store's contents from its N-Quads snapshot, blank nodes with the labels the
+    snapshot gives them (a bulk load would label them anew, differently in every worker)."""
     store = ox.Store()
-    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
     return store
 
 

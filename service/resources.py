@@ -37,11 +37,13 @@ from .describe import (
 )
 from .html import Download, Locale, Pages, QueryLink, choose_language
 from .namespaces import ID, canonical_prefixes
+from .negotiation import EXPOSED_HEADERS, http_date, is_fresh
 from .packaged import internal_queries
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
 from .publicurl import base_url
 from .settings import Settings
+from .sources import GENID
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = (
@@ -123,13 +125,15 @@ def negotiate(accept: str | None) -> Format | None:
     best: tuple[float, int, int] | None = None
     chosen = None
     for rank, fmt in enumerate(FORMATS):
-        types = [m for m, f in MEDIA_TYPES.items() if f is fmt]
-        match = quality(ranges, types)
-        if match is None or match[0] <= 0:
-            continue
-        key = (match[0], match[1], -rank)
-        if best is None or key > best:
-            best, chosen = key, fmt
+        for media in (m for m, f in MEDIA_TYPES.items() if f is fmt):
+            match = quality(ranges, [media])
+            # A wildcard (`application/*`) reaches a format by its own media type only: never
+            # Turtle by its old alias application/x-turtle, as /sparql chooses.
+            if match is None or match[0] <= 0 or (media != fmt.media_type and match[1] < 2):
+                continue
+            key = (match[0], match[1], -rank)
+            if best is None or key > best:
+                best, chosen = key, fmt
     return chosen
 
 
@@ -362,7 +366,7 @@ def rdf_response(body: bytes, fmt: Format, status: int, headers: dict[str, str])
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "Link, Content-Location, Vary",
+    "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
 }
 
 
@@ -379,23 +383,28 @@ def etag_for(site: Site, request: Request, response: Response) -> str:
 
 
 def cacheable(site: Site, request: Request, response: Response) -> Response:
-    """Add ETag and Cache-Control to a 200 answer; 304 when the client already holds it."""
+    """Add ETag, Last-Modified and Cache-Control to a 200 answer; 304 when the client already
+    holds it (by If-None-Match, else If-Modified-Since)."""
     if response.status_code != 200:
         return response
     etag = etag_for(site, request, response)
-    cache_control = site.settings.cache_control  # no-cache when updates may change the data
-    held = request.headers.get("if-none-match", "")
-    if etag in (tag.strip() for tag in held.split(",")) or held.strip() == "*":
+    validators = {
+        "ETag": etag,
+        # no-cache when updates may change the data
+        "Cache-Control": site.settings.cache_control,
+    }
+    modified = site.dataset.modified
+    if modified is not None:
+        validators["Last-Modified"] = http_date(modified)
+    if is_fresh(request.headers, etag, modified):
         keep = {
             k: v
             for k, v in response.headers.items()
             if k.lower() in ("vary", "content-location", "link")
+            or k.lower().startswith("access-control-")
         }
-        return Response(
-            status_code=304, headers={**keep, "ETag": etag, "Cache-Control": cache_control}
-        )
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = cache_control
+        return Response(status_code=304, headers={**keep, **validators})
+    response.headers.update(validators)
     return response
 
 
@@ -685,6 +694,43 @@ def document(rest: str, request: Request) -> Response:
     if "/" not in stem or stem.endswith("/"):
         return problem(request, site, 404, "not found", iri)
     return cacheable(site, request, resolve(site, request, Target(iri, stem, fmt), document=True))
+
+
+@router.api_route("/.well-known/genid/{key}", methods=["GET", "HEAD"], include_in_schema=False)
+def skolem(key: str, request: Request) -> Response:
+    """A source's blank node as published (its skolem IRI): 303 See Other to the document of
+    the entity that owns it, whose description holds it; 404 for one the data does not hold."""
+    site = site_of(request.app)
+    iri = GENID + key
+    owner = owner_of(site.dataset, iri)
+    path = local_path(site, owner, "") if owner is not None else None
+    if path is None:
+        return problem(request, site, 404, "not found", iri)
+    rest = path[len("/") :]
+    document = "/doc/" + (rest[len("id/") :] if rest.startswith("id/") else rest)
+    return RedirectResponse(with_query(root_of(request) + document, request), status_code=303)
+
+
+def owner_of(dataset: Dataset, iri: str, depth: int = 4) -> str | None:
+    """The IRI that owns a skolem IRI (the first subject that points to it, up through the
+    skolem IRIs between), or None when nothing does."""
+    node = iri
+    for _ in range(depth):
+        try:
+            rows = list(
+                dataset.query(OWNER, substitutions={ox.Variable("node"): ox.NamedNode(node)})
+            )
+        except ValueError:
+            return None
+        if not rows:
+            return None
+        node = rows[0]["owner"].value
+        if not node.startswith(GENID):
+            return node
+    return None
+
+
+OWNER = "SELECT ?owner WHERE { ?owner ?p ?node FILTER isIRI(?owner) } ORDER BY ?owner LIMIT 1"
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], include_in_schema=False)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import GRAPH
+from .namespaces import GRAPH, PUBLIC_BASE
 
 # The folders whose Turtle files make up the served graph, relative to the project root.
 GRAPH_DIRS = ("ontology", "data/ttl")
@@ -92,3 +95,55 @@ def check_turtle(path: Path) -> None:
         raise syntax_error(path, error) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise RdfSourceError(path, str(error)) from None
+
+
+# Blank nodes of the sources are published as skolem IRIs (RDF 1.1 Concepts 3.5) under this
+# namespace, the same from every store, worker and restart: each query worker parses the sources
+# itself, and blank nodes would get new labels in each (so the same query would answer
+# differently from one request to the next).
+GENID = PUBLIC_BASE + ".well-known/genid/"
+# A blank node label as Turtle writes it (BLANK_NODE_LABEL, a trailing `.` ends the statement).
+_LABEL = re.compile(r"_:([\w][\w.\-\u00b7]*)")
+
+
+def may_hold_blank_nodes(data: bytes) -> bool:
+    """Whether Turtle text can hold a blank node: `_:label`, `[ ]` or a collection `( )`."""
+    return b"_:" in data or b"[" in data or b"(" in data
+
+
+def is_skolem(term: object) -> bool:
+    """Whether a term is a source's blank node as published (a skolem IRI under GENID)."""
+    return isinstance(term, ox.NamedNode) and term.value.startswith(GENID)
+
+
+def skolemised(source: Source, data: bytes) -> Iterator[ox.Quad]:
+    """A source's triples in its graph, each blank node replaced by its skolem IRI: a digest of
+    the graph (named by the file's path in the project) and of the node's label, or, for a node
+    the file writes without one (`[ ]`, a collection's), of its place among those nodes in the
+    file (the parser reads a file in one order)."""
+    graph = ox.NamedNode(source.graph)
+    # The parser keeps the labels the file writes, and gives each node written without one a
+    # random label, which the file does not hold.
+    text = data.decode("utf-8", errors="replace")
+    written = {label.rstrip(".") for label in _LABEL.findall(text)}
+    names: dict[str, ox.NamedNode] = {}
+    unlabelled = 0
+
+    def skolem(node):
+        nonlocal unlabelled
+        if not isinstance(node, ox.BlankNode):
+            return node
+        found = names.get(node.value)
+        if found is None:
+            label = node.value
+            if label in written:
+                key = f"_:{label}"
+            else:
+                key, unlabelled = f"#{unlabelled}", unlabelled + 1
+            digest = hashlib.blake2b(f"{source.graph}\n{key}".encode(), digest_size=16)
+            found = names[label] = ox.NamedNode(GENID + digest.hexdigest())
+        return found
+
+    triples = ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=source.path.resolve().as_uri())
+    for triple in triples:
+        yield ox.Quad(skolem(triple.subject), triple.predicate, skolem(triple.object), graph)

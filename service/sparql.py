@@ -43,12 +43,14 @@ from .backends import (
     engine_refusal,
     form_headers,
     transport_failure,
+    with_base,
 )
 from .bindings import binding_points
 from .clients import client_address
 from .dataset import Dataset
 from .lookup import few_triples, lookup_of
 from .namespaces import canonical_prefixes
+from .publicurl import base_url
 from .queryform import QueryShape, TooDeep, check_nesting, from_clauses, query_shape
 from .querypool import ClientBusy, QueryPool, QueueTimeout, WorkerLost, WorkerTimeout
 from .queryworker import (
@@ -101,6 +103,8 @@ class QueryRequest:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     formats: tuple[str, ...] = ()
+    # The IRI relative IRIs of the query resolve against: the endpoint's URL (None: not resolved).
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class UpdateRequest:
     """An update as the protocol received it."""
 
     update: str
+    base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,8 +252,9 @@ async def read_post(request: Request, limit: int) -> QueryRequest | UpdateReques
 
 
 def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
-    """A POSTed form: exactly one of `query` and `update`, its dataset in the body too."""
-    protocol = ("query", "update", *GRAPH_PARAMS, *USING_PARAMS)
+    """A POSTed form: exactly one of `query` and `update` in the body; a query's dataset
+    (default-graph-uri, named-graph-uri) in the body, in the URL or in both."""
+    protocol = ("query", "update", *USING_PARAMS)
     in_url = sorted({key for key, _ in url if key in protocol})
     if in_url:
         raise ProtocolError(
@@ -258,7 +264,7 @@ def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
     if query is not None and update is not None:
         raise ProtocolError(400, "A request holds either a query or an update, not both")
     if update is not None:
-        if has_any(form, GRAPH_PARAMS):
+        if has_any(form, GRAPH_PARAMS) or has_any(url, GRAPH_PARAMS):
             raise ProtocolError(400, "default-graph-uri and named-graph-uri apply to queries only")
         check_using(form)
         return UpdateRequest(update)
@@ -266,7 +272,7 @@ def read_form(url: Params, form: Params) -> QueryRequest | UpdateRequest:
         raise ProtocolError(400, "Missing the 'query' (or 'update') parameter")
     if has_any(form, USING_PARAMS):
         raise ProtocolError(400, "using-graph-uri and using-named-graph-uri apply to updates only")
-    default, named = graphs(form)
+    default, named = graphs(url + form)
     return QueryRequest(query, default, named, formats(url) + formats(form))
 
 
@@ -321,7 +327,9 @@ class AnswerCache:
 
 def dataset_arguments(req: QueryRequest, shape: QueryShape) -> dict[str, Any]:
     """The query's dataset: the protocol's graphs, else the query's FROM, else the union (in the
-    plain form the query workers take: graph IRIs as strings, checked here)."""
+    plain form the query workers take: graph IRIs as strings, checked here), with the base IRI
+    the query's relative IRIs resolve against."""
+    base = {"base_iri": req.base} if req.base else {}
     if req.default_graphs is not None:
         for graph in (*req.default_graphs, *(req.named_graphs or ())):
             try:
@@ -333,10 +341,11 @@ def dataset_arguments(req: QueryRequest, shape: QueryShape) -> dict[str, Any]:
         return {
             "default_graph": list(dict.fromkeys(req.default_graphs)),
             "named_graphs": list(dict.fromkeys(req.named_graphs or ())),
+            **base,
         }
     if shape.names_dataset:
-        return {}
-    return {"use_default_graph_as_union": True}
+        return base
+    return {"use_default_graph_as_union": True, **base}
 
 
 @dataclass(frozen=True)
@@ -540,8 +549,11 @@ async def in_thread(
         ) from None
 
 
-def answer_headers(request: Request, etag: str) -> dict[str, str]:
-    return {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+def answer_headers(request: Request, etag: str, dataset: Dataset) -> dict[str, str]:
+    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+    if dataset.modified is not None:
+        headers["last-modified"] = neg.http_date(dataset.modified)
+    return headers
 
 
 def refuse_network(request: Request, text: str) -> None:
@@ -586,13 +598,13 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     fmt = key = None
     if shape.form:
         fmt = state.negotiator.pick(neg.FORMS[shape.form], req.formats, accept)
-        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
-        if conditional and neg.etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=answer_headers(request, etag))
+        if conditional and neg.is_fresh(request.headers, etag, dataset.modified):
+            return Response(status_code=304, headers=answer_headers(request, etag, dataset))
         cached = state.cache.get(key)
         if cached is not None:
-            return send(request, cached, etag)
+            return send(request, cached, etag, dataset)
     if isinstance(dataset.store, RemoteStore):
         return await proxy_query(request, dataset.store, req, fmt, key)
 
@@ -608,11 +620,11 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     else:
         work = (run_query, dataset.store, req, shape, wanted, caps)
         fmt, answer = await in_thread(request, *work, timeout=timeout)
-    if key is None or key[-1] != fmt.name:  # the format was known only once the query ran
-        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name)
+    if key is None or key[4] != fmt.name:  # the format was known only once the query ran
+        key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = neg.etag_for(*key)
     state.cache.put(key, answer)
-    return send(request, answer, etag)
+    return send(request, answer, etag, dataset)
 
 
 def is_small(dataset: Dataset, subject: str, cap: int) -> bool:
@@ -683,7 +695,7 @@ async def proxy_query(
         found_default, found_named = from_clauses(req.query)
         if found_default or found_named:
             default, named = tuple(found_default), tuple(found_named)
-    form: list[tuple[str, str]] = [("query", req.query)]
+    form: list[tuple[str, str]] = [("query", with_base(req.query, req.base))]
     form += [("default-graph-uri", g) for g in default or ()]
     form += [("named-graph-uri", g) for g in named or ()]
     cache: AnswerCache = state.cache
@@ -718,7 +730,7 @@ async def proxy_query(
             await upstream.aclose()
         answer = Answer(fmt.content_type, body)
         cache.put(key, answer)
-        return send(request, answer, neg.etag_for(*key))
+        return send(request, answer, neg.etag_for(*key), state.dataset)
     content_type = upstream.headers.get("content-type", ask)
     if fmt is not None and content_type.split(";")[0].strip().lower() == fmt.media_type:
         content_type = fmt.content_type
@@ -728,7 +740,7 @@ async def proxy_query(
         "vary": "Accept",
     }
     if key is not None:
-        headers["etag"] = neg.etag_for(*key)
+        headers.update(answer_headers(request, neg.etag_for(*key), state.dataset))
 
     async def relay() -> AsyncIterator[bytes]:
         kept: list[bytes] | None = [] if key is not None else None
@@ -749,15 +761,15 @@ async def proxy_query(
     return StreamingResponse(relay(), status_code=upstream.status_code, headers=headers)
 
 
-def send(request: Request, answer: Answer, etag: str) -> Response:
-    return AnswerResponse(answer, etag, request.app.state.cache_control)
+def send(request: Request, answer: Answer, etag: str, dataset: Dataset) -> Response:
+    return AnswerResponse(answer, etag, request.app.state.cache_control, dataset.modified)
 
 
 class AnswerResponse(Response):
     """A 200 with an answer's bytes, its headers built as they are sent (the commonest response:
     Starlette's own would check and encode each header again)."""
 
-    def __init__(self, answer: Answer, etag: str, cache_control: str):
+    def __init__(self, answer: Answer, etag: str, cache_control: str, modified: float | None):
         self.status_code = 200
         self.body = answer.body
         self.background = None
@@ -768,6 +780,8 @@ class AnswerResponse(Response):
             (b"cache-control", cache_control.encode("latin-1")),
             (b"vary", b"Accept"),
         ]
+        if modified is not None:
+            self.raw_headers.append((b"last-modified", neg.http_date(modified).encode("latin-1")))
 
 
 def wants_page(accept: str | None, shape: QueryShape) -> bool:
@@ -842,9 +856,10 @@ class AuthFailures:
         self._seen.setdefault(client, []).append(time.monotonic())
 
 
-def apply_update(store: ox.Store, update: str) -> int:
-    """Run an update (blocking: runs in the thread pool); the store's new size."""
-    store.update(update)
+def apply_update(store: ox.Store, update: str, base: str | None = None) -> int:
+    """Run an update (blocking: runs in the thread pool), its relative IRIs resolved against the
+    base; the store's new size."""
+    store.update(update, base_iri=base)
     return len(store)
 
 
@@ -860,13 +875,17 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     state = request.app.state
     # From now until the update is in, no subject's size is known: lookups count theirs.
     state.dataset = dataclasses.replace(state.dataset, largest_subject=None)
-    triples = await in_thread(request, apply_update, state.dataset.store, req.update, timeout=None)
+    store = state.dataset.store
+    triples = await in_thread(request, apply_update, store, req.update, req.base, timeout=None)
     if state.query_pool is not None:
         await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
+    # Last-Modified counts whole seconds: a version made within the second of the one before
+    # still gets a later time, so that If-Modified-Since of the one before does not match it.
+    modified = max(time.time(), int(current.modified or 0) + 1)
     state.dataset = dataclasses.replace(
-        current, version=version, triples=triples, largest_subject=None
+        current, version=version, triples=triples, largest_subject=None, modified=modified
     )
     state.cache.clear()
     client = client_address(request)
@@ -916,9 +935,10 @@ async def sparql_endpoint(request: Request) -> Response:
             req = read_get(request)
             if req is None:
                 return await describe_or_page(request)
-            return await answer_query(request, req)
+            return await answer_query(request, dataclasses.replace(req, base=endpoint_url(request)))
         if method == "POST":
             post = await read_post(request, request.app.state.settings.max_request_bytes)
+            post = dataclasses.replace(post, base=endpoint_url(request))
             if isinstance(post, UpdateRequest):
                 return await answer_update(request, post)
             return await answer_query(request, post)
@@ -931,6 +951,12 @@ async def sparql_endpoint(request: Request) -> Response:
         )
 
     return await protocol(request, handle)
+
+
+def endpoint_url(request: Request) -> str:
+    """The endpoint's URL as published to the client (the service description's sd:endpoint):
+    the base relative IRIs in queries and updates resolve against, as the protocol implies."""
+    return base_url(request) + PATH.lstrip("/")
 
 
 async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -958,11 +984,11 @@ async def describe_or_page(request: Request) -> Response:
         fmt = neg.from_parameter(formats(url), offers) or neg.choose(
             request.headers.get("accept"), offers, explicit=(neg.HTML,)
         )
-    except neg.NotAcceptable:
+    except neg.NotAcceptable as error:
         raise ProtocolError(
-            400,
-            "Missing the 'query' parameter (GET /sparql with no query gives the service "
-            "description in RDF, or the query page in HTML)",
+            406,
+            f"{error} GET /sparql with no 'query' parameter gives the service description "
+            "in RDF, or the query page in HTML; to query, give the 'query' parameter.",
         ) from None
     if fmt is neg.HTML:
         return request.app.state.query_page.response(request)
@@ -979,10 +1005,14 @@ class QueryPage:
     body: bytes
     etag: str
     policy: str
+    # The newest of the files the page is built from (Last-Modified).
+    modified: float
 
     @classmethod
     def build(cls, settings: Settings) -> QueryPage:
         template = (STATIC / "sparql.html").read_text(encoding="utf-8")
+        files = [STATIC / "sparql.html", *settings.queries_dir.glob("*.rq")]
+        modified = max(path.stat().st_mtime for path in files)
         config = {
             "examples": [example(q) for q in saved_queries(settings.queries_dir)],
             "prefixes": canonical_prefixes(),
@@ -990,18 +1020,20 @@ class QueryPage:
         }
         text = template.replace("{{config}}", script_json(config))
         body = text.encode("utf-8")
-        return cls(body, neg.etag_for("page", hashlib.sha256(body).hexdigest()), policy(text))
+        etag = neg.etag_for("page", hashlib.sha256(body).hexdigest())
+        return cls(body, etag, policy(text), modified)
 
     def response(self, request: Request) -> Response:
         headers = {
             "etag": self.etag,
+            "last-modified": neg.http_date(self.modified),
             "cache-control": "no-cache",
             "vary": "Accept",
             "content-security-policy": self.policy,
             "x-content-type-options": "nosniff",
             "referrer-policy": "same-origin",
         }
-        if neg.etag_matches(request.headers.get("if-none-match"), self.etag):
+        if neg.is_fresh(request.headers, self.etag, self.modified):
             return Response(status_code=304, headers=headers)
         return Response(self.body, headers={"content-type": neg.HTML.content_type, **headers})
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .sources import RdfSourceError, Source, graph_sources, syntax_error
+from .sources import (
+    RdfSourceError,
+    Source,
+    graph_sources,
+    may_hold_blank_nodes,
+    skolemised,
+    syntax_error,
+)
 
 
 def load_sources(sources: list[Source], store: ox.Store | None = None) -> ox.Store:
@@ -20,10 +27,16 @@ def load_sources(sources: list[Source], store: ox.Store | None = None) -> ox.Sto
 
 
 def load_source(source: Source, store: ox.Store) -> None:
-    """Load one source into its named graph; an unreadable file names its file, line and column."""
+    """Load one source into its named graph, its blank nodes as their skolem IRIs (the one place
+    every store, query worker and dump gets the sources from); an unreadable file names its
+    file, line and column."""
     try:
+        data = source.path.read_bytes()
+        if may_hold_blank_nodes(data):
+            store.extend(list(skolemised(source, data)))
+            return
         store.bulk_load(
-            path=str(source.path),
+            data,
             format=ox.RdfFormat.TURTLE,
             base_iri=source.path.resolve().as_uri(),
             to_graph=ox.NamedNode(source.graph),

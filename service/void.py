@@ -356,33 +356,29 @@ def serialize(triples: Iterable[ox.Triple], fmt: neg.Format) -> bytes:
 def rdf_response(
     request: Request, body: bytes, fmt: neg.Format, etag: str, **headers: str
 ) -> Response:
-    """An RDF answer with its validator and the caching headers of a dataset that changes on deploy."""
+    """An RDF answer with its validators and the caching headers of a dataset that changes on deploy."""
     return Response(
         content=body,
-        headers={
-            "content-type": fmt.content_type,
-            "etag": etag,
-            "cache-control": request.app.state.cache_control,
-            "vary": "Accept",
-            **headers,
-        },
+        headers={"content-type": fmt.content_type, **validators(request, etag), **headers},
     )
 
 
+def validators(request: Request, etag: str) -> dict[str, str]:
+    """ETag, Last-Modified (when this dataset version's data last changed) and caching headers."""
+    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+    modified = request.app.state.dataset.modified
+    if modified is not None:
+        headers["last-modified"] = neg.http_date(modified)
+    return headers
+
+
 def not_modified(request: Request, etag: str, **headers: str) -> Response | None:
-    """A 304 when the client already holds this answer (GET and HEAD only)."""
-    if request.method in ("GET", "HEAD") and neg.etag_matches(
-        request.headers.get("if-none-match"), etag
+    """A 304 when the client already holds this answer (GET and HEAD only), by If-None-Match
+    or If-Modified-Since."""
+    if request.method in ("GET", "HEAD") and neg.is_fresh(
+        request.headers, etag, request.app.state.dataset.modified
     ):
-        return Response(
-            status_code=304,
-            headers={
-                "etag": etag,
-                "cache-control": request.app.state.cache_control,
-                "vary": "Accept",
-                **headers,
-            },
-        )
+        return Response(status_code=304, headers={**validators(request, etag), **headers})
     return None
 
 

@@ -136,27 +136,34 @@ def _wait_ready(server: LiveServer, timeout: float) -> tuple[bool, str]:
     return False, f"no answer from /health within {timeout:g} s:\n{server.log()}"
 
 
-def store_env(request: pytest.FixtureRequest, env: Mapping[str, str]) -> dict[str, str]:
+def store_env(
+    request: pytest.FixtureRequest, env: Mapping[str, str], root: Path = ROOT
+) -> dict[str, str]:
     """Where a server reads the graph: the store under test (conftest's `service_store`, chosen by
-    DAKG_TEST_STORE); nothing to add in memory. A server that takes updates (DAKG_UPDATE_TOKEN)
-    gets a store of its own, so its updates reach no other server."""
+    DAKG_TEST_STORE); nothing to add in memory. A server that takes updates (DAKG_UPDATE_TOKEN),
+    or reads another project folder than the checkout, gets a store of its own, so its updates
+    reach no other server."""
     stores = request.getfixturevalue("service_store")
+    if root != ROOT:
+        return stores.new(root).env
     store = stores.new() if env.get("DAKG_UPDATE_TOKEN") else stores.shared
     return store.env
 
 
 def live_server_fixture(
-    env: Mapping[str, str] | None = None, args: tuple[str, ...] = ()
+    env: Mapping[str, str] | None = None, args: tuple[str, ...] = (), root: Path = ROOT
 ) -> Callable[..., LiveServer]:
-    """A session-scoped fixture giving a live server with this environment (shared by modules)."""
-    key = (tuple(sorted((env or {}).items())), tuple(args))
+    """A session-scoped fixture giving a live server with this environment (shared by modules),
+    serving the project folder `root` (the checkout's by default)."""
+    key = (tuple(sorted((env or {}).items())), tuple(args), str(root))
 
     @pytest.fixture(scope="session")
     def fixture(request: pytest.FixtureRequest) -> LiveServer:
         servers = request.config.stash.setdefault(SERVERS, {})
         server = servers.get(key)
         if server is None or server.process.poll() is not None:
-            server = start_server({**store_env(request, env or {}), **(env or {})}, args)
+            environment = {**store_env(request, env or {}, root), **(env or {})}
+            server = start_server(environment, args, root=root)
             servers[key] = server
             request.config.add_cleanup(server.stop)
         return server

@@ -16,7 +16,7 @@ import pytest
 from dakg.app import create_app
 from dakg.dataset import Dataset
 from dakg.settings import Settings
-from dakg.sources import graph_sources
+from dakg.sources import GENID, graph_sources
 from fastapi.testclient import TestClient
 from server_fixture import live_server_fixture
 
@@ -224,3 +224,29 @@ def test_real_server_serves_people_html(live_server) -> None:
         )
         assert http.head("/doc/initiative/mynumber-card.ttl").status_code == 200
         assert http.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("owner", "predicate"),
+    [
+        ("id/agency/digital-agency", "http://www.w3.org/ns/adms#identifier"),
+        ("def/CorporateNumber", "http://www.w3.org/2002/07/owl#withRestrictions"),
+    ],
+)
+def test_a_skolem_iri_leads_to_the_document_of_its_owner(live_server, owner, predicate) -> None:
+    """A source's blank node, published as its skolem IRI, dereferences: 303 to the document
+    whose description holds it (through the nodes between, as a list's cells)."""
+    with httpx.Client(base_url=live_server.base, timeout=30.0) as http:
+        document = document_path(BASE + owner)
+        triples = triples_of(http.get(document + ".nt").text, ox.RdfFormat.N_TRIPLES)
+        nodes = [o for s, p, o in triples if p.value == predicate]
+        assert nodes and all(o.value.startswith(GENID) for o in nodes)
+        # The last cell of a list, two skolem IRIs away from its owner, leads there too.
+        deepest = max({s for s, _, _ in triples if s.value.startswith(GENID)}, key=str)
+        for node in (*nodes, deepest):
+            path = node.value[len(BASE) - 1 :]
+            answer = http.get(path, headers={"accept": "text/turtle"})
+            assert answer.status_code == 303, answer.text
+            assert answer.headers["location"] == document
+        unknown = http.get("/.well-known/genid/" + "0" * 32, headers={"accept": "text/turtle"})
+        assert unknown.status_code == 404

@@ -159,6 +159,8 @@ CASES = [
         400,
         400,
     ),
+    # On purpose: a form POST's dataset may be in its URL too, as the W3C protocol tests send
+    # it (query_post_form); Oxigraph refuses it there.
     (
         "graph-in-url-and-form",
         "POST",
@@ -166,7 +168,7 @@ CASES = [
             "params": {"default-graph-uri": PILLARS_GRAPH},
             "data": {"query": "ASK {}", "default-graph-uri": PILLARS_GRAPH},
         },
-        400,
+        200,
         400,
     ),
     ("no-query-in-form", "POST", {"data": {"foo": "1"}}, 400, 400),

@@ -6,6 +6,7 @@ request), 401, 403, 405, 406, 413, 415 and 503.
 
 from __future__ import annotations
 
+import email.utils
 import io
 import os
 import re
@@ -314,6 +315,7 @@ def test_head_gives_the_headers_without_a_body(client):
 BAD = "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER (?o = )\n}"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 SPARQL_QUERY = {"content-type": "application/sparql-query"}
+SPARQL_UPDATE = "application/sparql-update"
 
 ERRORS = [
     ("malformed-query", "GET", {"params": {"query": BAD}}, 400, "Parse error: error at "),
@@ -559,10 +561,11 @@ def test_service_description(client, live_server, accept):
     assert len(list(graph.objects(dataset, SD.namedGraph))) == health["graphs"]
 
 
-def test_no_query_and_no_rdf_accepted_is_a_400(client):
+def test_no_query_and_no_rdf_accepted_is_a_406(client):
     response = client.get("/sparql", headers={"accept": "application/sparql-results+json"})
-    assert response.status_code == 400
-    assert "query" in response.text
+    assert response.status_code == 406
+    assert "text/turtle" in response.text  # what the service description is available as
+    assert "'query' parameter" in response.text
 
 
 def test_browsers_get_the_query_page(client):
@@ -727,3 +730,31 @@ def test_serve_refuses_a_graph_that_does_not_load(tmp_path):
     assert done.returncode == 2
     assert "broken.ttl:1:" in done.stderr
     assert "Uvicorn running" not in done.stderr
+
+
+def test_an_update_resolves_relative_iris_against_the_endpoint_and_moves_last_modified(
+    token_server,
+):
+    key = uuid.uuid4().hex
+    update = f'INSERT DATA {{ <relative/{key}> <#label> "relative" }}'
+    check = f"SELECT ?p ?o WHERE {{ <{token_server.base}/relative/{key}> ?p ?o }}"
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=token_server.base, timeout=60.0) as http:
+        before = http.get("/sparql", params={"query": check})
+        modified = before.headers["last-modified"]
+        assert before.json()["results"]["bindings"] == []
+        done = http.post(
+            "/sparql", content=update.encode(), headers={"content-type": SPARQL_UPDATE, **auth}
+        )
+        assert done.status_code == 204, done.text
+        after = http.get("/sparql", params={"query": check})
+        (binding,) = after.json()["results"]["bindings"]
+        assert binding["p"]["value"] == f"{token_server.base}/sparql#label"
+        assert binding["o"]["value"] == "relative"
+        # The data changed since the time the client holds: a full answer, with a later time.
+        since = http.get(
+            "/sparql", params={"query": check}, headers={"if-modified-since": modified}
+        )
+        assert since.status_code == 200
+        later = email.utils.parsedate_to_datetime(since.headers["last-modified"])
+        assert later > email.utils.parsedate_to_datetime(modified)
