@@ -265,7 +265,7 @@ def make_section(key: str, number: int, pillar: int, ja: str, en: str) -> Entity
     e.add("dcterms:isPartOf", f"{SECTION}pillar-{pillar}")
     e.add("dcterms:source", REPORT)
     e.add("dakg:number", str(number))
-    e.add("dakg:pageNumber", literal(str(20 + number), datatype="xsd:positiveInteger"))
+    e.add("dakg:pageNumber", literal(str(20 + number), datatype="xsd:integer"))
     return e
 
 
@@ -569,7 +569,41 @@ def prepare_folder(out: Path, source: Path) -> int:
     for name in SHARED_FILES:
         shutil.copyfile(source / "data/ttl" / name, out / "data/ttl" / name)
         triples += count_triples(out / "data/ttl" / name)
+        triples -= drop_links_out(out / "data/ttl" / name)
     return triples
+
+
+# What the shared files say of the report's own initiatives and references, which a synthetic
+# project does not hold: the links are left out of its copies.
+LINKS_OUT = ("dakg:hasInitiative", "dakg:describedBy")
+
+
+def drop_links_out(path: Path) -> int:
+    """Drop LINKS_OUT from a file in the canonical layout; returns how many triples went."""
+    import pyoxigraph as ox
+
+    kept: list[str] = []
+    dropped, inside = 0, False
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        words = line.split()
+        if not inside and words and words[0] in LINKS_OUT:
+            if len(words) == 1:  # the objects follow, one a line
+                inside = True
+                continue
+            dropped, end = dropped + 1, words[-1]
+        elif inside:
+            dropped, end = dropped + 1, words[-1]
+            inside = end == ","
+            if inside:
+                continue
+        else:
+            kept.append(line)
+            continue
+        if end == ".":  # the statement ends with what was dropped: end it on the line before
+            kept[-1] = kept[-1].rstrip().removesuffix(";").rstrip() + " .\n"
+    path.write_text("".join(kept), encoding="utf-8")
+    list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))  # still Turtle
+    return dropped
 
 
 def initiatives(ctx: Context, budget: int) -> Iterator[tuple[int, list[Entity]]]:
