@@ -20,7 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__, negotiation, resources, search, sparql, void
 from .api import api_router
-from .backends import RemoteStore, StoreError, service_query
+from .backends import RemoteStore, StoreError, load_incomplete, service_query
 from .dataset import UNKNOWN, Dataset
 from .httpguard import STATE_KEY, HttpLimits
 from .observability import (
@@ -283,13 +283,16 @@ async def health(request: Request) -> JSONResponse:
         )
     if current is not dataset and state.dataset is dataset:
         state.dataset = current
+    incomplete = load_incomplete(current.config)
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "incomplete" if incomplete else "ok",
             "store": current.config.describe(),
             "triples": current.triples,
             "version": current.version,
             "graphs": graphs,
+            **({"error": "the store holds a dakg load that did not finish"} if incomplete else {}),
         },
+        status_code=503 if incomplete else 200,
         headers={"cache-control": "no-store"},
     )

@@ -327,6 +327,22 @@ def graph_counts(store: ox.Store | RemoteStore) -> dict[str, int]:
     return {row["g"].value: int(row["n"].value) for row in rows}
 
 
+# In an on-disk store's folder while `dakg load` fills it, removed once its counts are checked: a
+# folder that still has it holds a load that did not finish (or whose counts were wrong).
+LOAD_MARKER = "dakg-load-incomplete"
+
+
+def load_marker(config: StoreConfig) -> Path | None:
+    """Where an on-disk store marks an unfinished load (None for other stores)."""
+    return Path(config.location) / LOAD_MARKER if config.kind == "oxigraph" else None
+
+
+def load_incomplete(config: StoreConfig) -> bool:
+    """Whether the store holds a load that did not finish (on disk; an engine cannot tell)."""
+    marker = load_marker(config)
+    return marker is not None and marker.exists()
+
+
 def open_store(
     config: StoreConfig, timeout: float, read_only: bool = False
 ) -> ox.Store | RemoteStore:

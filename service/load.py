@@ -26,6 +26,7 @@ from .backends import (
     StoreConfig,
     StoreSettingError,
     graph_counts,
+    load_marker,
     open_store,
     service_update,
 )
@@ -165,6 +166,9 @@ def load(
     if not sources:
         raise RdfSourceError("(no input)", "no Turtle files to load")
     store = open_store(config, timeout)
+    marker = load_marker(config)
+    if marker is not None:  # removed by `run` once the counts are checked
+        marker.write_text("dakg load started and has not finished\n", encoding="utf-8")
     try:
         progress = Progress(len(sources), out)
         expected: dict[str, int] = {}
@@ -217,4 +221,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"in {elapsed:.1f} s; counts {'checked' if not wrong else 'WRONG'}",
         file=sys.stderr,
     )
+    marker = load_marker(config)
+    if marker is not None and not wrong:
+        marker.unlink(missing_ok=True)
     return 1 if wrong else 0

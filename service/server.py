@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .backends import load_incomplete
 from .settings import Settings
 
 
@@ -160,6 +161,14 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     raise_open_file_limit()
     app = create_app(settings)
     dataset = app.state.dataset
+    if load_incomplete(dataset.config) and not settings.allow_incomplete:
+        print(
+            f"dakg serve: {dataset.config.describe()} holds a dakg load that did not finish (or "
+            "whose counts were wrong): load it again, or serve it anyway with "
+            "DAKG_ALLOW_INCOMPLETE=1",
+            file=sys.stderr,
+        )
+        return 2
     print(
         f"dakg: {dataset.triples} quads in {len(dataset.sources)} graphs (version {dataset.version}) "
         f"on {dataset.config.describe()}"
@@ -187,6 +196,8 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     if workers > 1:
         del app  # each worker opens its own; this one only proved the graph loads
         os.environ.update(
+            DAKG_HOST=settings.host,
+            DAKG_PORT=str(settings.port),
             DAKG_STORE=settings.store,
             DAKG_ACCESS_LOG="1" if settings.access_log else "0",
             DAKG_ROOT=str(settings.root),

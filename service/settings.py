@@ -23,6 +23,20 @@ def default_threads() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def default_query_memory() -> int:
+    """A query worker's address-space cap: a sixth of the machine's memory, between 1 and 4 GiB,
+    so that a few runaway queries at once cannot exhaust the machine (the workers' own copy of
+    the graph and stacks fit well within it)."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * GIB
+    return max(GIB, min(4 * GIB, total // 6))
+
+
+GIB = 1024 * 1024 * 1024
+
+
 def default_query_processes() -> int:
     """Query worker processes: one per core, so that one long query leaves the others free."""
     return max(2, os.cpu_count() or 1)
@@ -61,7 +75,7 @@ class Settings:
     # query past the time limit is answered 503 but runs on to its end).
     query_processes: int = field(default_factory=default_query_processes)
     # A worker's address-space cap in bytes (0: none); a query that needs more is stopped.
-    query_memory_bytes: int = 0
+    query_memory_bytes: int = field(default_factory=default_query_memory)
     # The largest answer /sparql returns (rows: solutions or triples), and the longest query.
     max_result_rows: int = 100_000
     max_result_bytes: int = 64 * 1024 * 1024
@@ -92,6 +106,8 @@ class Settings:
     idle_timeout: float = 5.0
     # Proxies whose X-Forwarded-For names the client (clients.py); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Serve an on-disk store whose last `dakg load` did not finish (its /health says so).
+    allow_incomplete: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -111,7 +127,7 @@ class Settings:
             "query_threads": int(env.get("DAKG_QUERY_THREADS") or default_threads()),
             "max_request_bytes": int(env.get("DAKG_MAX_REQUEST_BYTES", str(1024 * 1024))),
             "query_processes": int(env.get("DAKG_QUERY_PROCESSES") or default_query_processes()),
-            "query_memory_bytes": int(env.get("DAKG_QUERY_MEMORY_BYTES", "0")),
+            "query_memory_bytes": int(env.get("DAKG_QUERY_MEMORY_BYTES") or default_query_memory()),
             "max_result_rows": int(env.get("DAKG_MAX_RESULT_ROWS", "100000")),
             "max_result_bytes": int(env.get("DAKG_MAX_RESULT_BYTES", str(64 * 1024 * 1024))),
             "max_query_chars": int(env.get("DAKG_MAX_QUERY_CHARS", "100000")),
@@ -129,6 +145,7 @@ class Settings:
             "max_connections": int(env.get("DAKG_MAX_CONNECTIONS", "1024")),
             "idle_timeout": float(env.get("DAKG_IDLE_TIMEOUT", "5")),
             "trusted_proxies": env_list(env.get("DAKG_TRUSTED_PROXIES")),
+            "allow_incomplete": env_bool(env.get("DAKG_ALLOW_INCOMPLETE"), False),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -309,3 +309,56 @@ def test_sigterm_stops_a_server_busy_with_an_update() -> None:
         server.process.wait(timeout=15)
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- an unfinished load
+
+
+def test_an_unfinished_load_is_refused_and_reported(tmp_path) -> None:
+    """A `dakg load` that stops half-way (here: a source that does not parse, after one that
+    loaded) leaves the on-disk store marked: `dakg serve` refuses it, and serves it only when
+    told, with /health saying `incomplete` (503); a load that finishes clears the mark."""
+    import subprocess
+
+    from dakg.backends import LOAD_MARKER
+    from server_fixture import DAKG, ROOT, free_port
+
+    store = tmp_path / "store"
+    good = ROOT / "data" / "ttl" / "pillars.ttl"
+    bad = tmp_path / "broken.ttl"
+    bad.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")
+    env = {**os.environ, "DAKG_ROOT": str(ROOT)}
+    stopped = subprocess.run(
+        [str(DAKG), "load", "--to", f"oxigraph:{store}", str(good), str(bad)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert stopped.returncode == 2 and (store / LOAD_MARKER).exists(), stopped.stderr
+    refused = subprocess.run(
+        [str(DAKG), "serve", "--port", "1", "--store", f"oxigraph:{store}"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "did not finish" in refused.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [str(DAKG), "serve", "--port", str(port), "--store", f"oxigraph:{store}"],
+        env={**env, "DAKG_ALLOW_INCOMPLETE": "1", "DAKG_WORKERS": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://{HOST}:{port}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert health.status_code == 503 and health.json()["status"] == "incomplete"
+    done = subprocess.run(
+        [str(DAKG), "load", "--to", f"oxigraph:{store}", str(good)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and not (store / LOAD_MARKER).exists(), done.stderr
