@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 
 from . import negotiation
 from .backends import StoreError
+from .bindings import bind_values
 from .dataset import UNKNOWN
 from .html import choose_language
 from .namespaces import ID, NUMERIC_DATATYPES
@@ -37,6 +38,8 @@ from .savedqueries import (
     list_queries,
     parse_query_file,
 )
+from .sparql import Answer, ProtocolError, saved_query_rows
+from .void import not_modified, validators
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 FISCAL_YEAR = ID + "fiscal-year/"
@@ -91,10 +94,14 @@ def plain_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
     return json_value(term)
 
 
-def error(status: int, parameter: str | None, message: str) -> JSONResponse:
-    """A 4xx answer that names the parameter at fault."""
+def error(
+    status: int, parameter: str | None, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error answer that names the parameter at fault (or the query, when none is)."""
     location = ["query", parameter] if parameter else ["query"]
-    return JSONResponse({"detail": [{"loc": location, "msg": message}]}, status_code=status)
+    return JSONResponse(
+        {"detail": [{"loc": location, "msg": message}]}, status_code=status, headers=headers
+    )
 
 
 class QueryEndpoint:
@@ -125,8 +132,27 @@ class QueryEndpoint:
             bindings = self.query.bindings(values)
         except ParameterError as exc:
             return error(422, exc.parameter, str(exc))
-        dataset = request.app.state.dataset
-        variables, rows = await run_in_threadpool(execute, dataset, self.query, bindings)
+        state = request.app.state
+        dataset = state.dataset
+        # One answer per dataset version and request: its ETag, and the answer cache's key.
+        etag = negotiation.etag_for(
+            "api", dataset.version, self.path, sorted(values.items()), fmt, limit, offset,
+            request.query_params.get("bom"),
+        )  # fmt: skip
+        unchanged = not_modified(request, etag, vary="Accept, Accept-Language")
+        if unchanged is not None:
+            return unchanged
+        cached = state.cache.get(("api", etag))
+        if cached is not None:
+            return Response(
+                cached.body, media_type=cached.content_type, headers=dict(cached.headers)
+            )
+        try:
+            variables, rows = await saved_query_rows(
+                request, bind_values(self.query.text, bindings)
+            )
+        except ProtocolError as exc:
+            return error(exc.status, None, exc.message, exc.headers)
         if not rows:
             # An empty answer may mean an entity parameter names nothing: 404, naming it.
             try:
@@ -149,7 +175,9 @@ class QueryEndpoint:
                 "limit": str(limit),
             }
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+        headers |= validators(request, etag) | {"vary": "Accept, Accept-Language"}
         body = render(fmt, variables, page, request.query_params.get("bom") == "1")
+        state.cache.put(("api", etag), Answer(MEDIA[fmt], body, tuple(headers.items())))
         return Response(body, media_type=MEDIA[fmt], headers=headers)
 
 

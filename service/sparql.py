@@ -117,10 +117,11 @@ class UpdateRequest:
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialised answer, ready to send."""
+    """A serialised answer, ready to send (with the headers of its own it needs, if any)."""
 
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 # ---- reading requests -------------------------------------------------------------------------
@@ -419,6 +420,21 @@ async def run_in_worker(
         wanted.name(neg.GRAPH),
         caps,
     )
+    reply = await worker_reply(pool, message, timeout, client)
+    if reply[0] == "unacceptable":
+        wanted.pick(reply[1])  # raises NotAcceptable with the offers for this kind
+    fmt = FORMATS[reply[2]]
+    return fmt, Answer(fmt.content_type, reply[3])
+
+
+async def worker_reply(
+    pool: QueryPool, message: tuple, timeout: float | None, client: str
+) -> tuple:
+    """A query worker's answer to a request (`answer` or `unacceptable`), its failures raised:
+    ProtocolError for the time limit, the queue, the caps and a lost worker, SyntaxError,
+    ValueError and OSError as the query's own. Every route that runs a query in a worker (the
+    endpoint, the REST API) goes through here."""
+    timeout_text = f"{timeout:g}" if timeout else "no"
     try:
         reply = await pool.run(message, timeout, client)
     except QueueTimeout as error:
@@ -436,7 +452,7 @@ async def run_in_worker(
         ) from None
     except WorkerTimeout:
         raise ProtocolError(
-            503, f"The query took longer than the {timeout:g} s this endpoint allows"
+            503, f"The query took longer than the {timeout_text} s this endpoint allows"
         ) from None
     except WorkerLost:
         raise ProtocolError(
@@ -444,11 +460,8 @@ async def run_in_worker(
             "The query stopped its worker process (it may have needed more memory than this "
             "endpoint allows); the endpoint goes on answering",
         ) from None
-    if reply[0] == "answer":
-        fmt = FORMATS[reply[2]]
-        return fmt, Answer(fmt.content_type, reply[3])
-    if reply[0] == "unacceptable":
-        wanted.pick(reply[1])  # raises NotAcceptable with the offers for this kind
+    if reply[0] in ("answer", "unacceptable"):
+        return reply
     if reply[0] == "too-large":
         raise ProtocolError(422, reply[1])
     kind, text = reply[1], reply[2]
@@ -459,6 +472,34 @@ async def run_in_worker(
     if kind == "internal":
         raise RuntimeError(f"query worker: {text}")
     raise OSError(text)
+
+
+async def saved_query_rows(request: Request, text: str) -> tuple[list[str], list[dict]]:
+    """A saved query's variables and rows (RDF terms), its parameters already bound in its text,
+    run as a client's query is: in a query worker with the time limit, the caps and fair
+    sharing, else in the query threads with the time limit (on an engine, which bounds its own
+    queries)."""
+    state = request.app.state
+    settings = state.settings
+    timeout = settings.query_timeout
+    if state.query_pool is not None:
+        caps = Limits(settings.max_result_rows, settings.max_result_bytes)
+        message = ("query", text, {"use_default_graph_as_union": True}, "json", None, caps)
+        reply = await worker_reply(state.query_pool, message, timeout, client_address(request))
+        return solution_rows(ox.parse_query_results(reply[3], format=ox.QueryResultsFormat.JSON))
+    try:
+        return await state.threads.submit(
+            lambda: solution_rows(state.dataset.query(text)), timeout=timeout
+        )
+    except QueryTimeout:
+        raise ProtocolError(
+            503, f"The query took longer than the {timeout:g} s this endpoint allows"
+        ) from None
+
+
+def solution_rows(result: ox.QuerySolutions) -> tuple[list[str], list[dict]]:
+    variables = [v.value for v in result.variables]
+    return variables, [{v: solution[v] for v in variables} for solution in result]
 
 
 class QueryTimeout(Exception):

@@ -480,3 +480,43 @@ def test_the_openapi_docs_load_only_from_our_own_origin(client) -> None:
     assert client.get("/openapi.json").json()["paths"]
     redoc = client.get("/redoc", follow_redirects=False)
     assert redoc.status_code == 301 and redoc.headers["location"] == "/docs"
+
+
+@pytest.mark.embedded_only(reason="a query worker stops it; an engine would run on, unwatched")
+def test_the_api_runs_saved_queries_under_the_endpoints_limits(tmp_path, service_store) -> None:
+    """A saved query runs as a client's /sparql query does: past the time limit it is stopped and
+    answered 503 (its worker replaced, on the embedded stores), and the other routes answer."""
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "everything-thrice.rq").write_text(
+        "# title: Every triple three times over\n# description: A query that never ends here.\n"
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n",
+        encoding="utf-8",
+    )
+    for name in ("milestones", "indicator-observations", "initiatives"):
+        (queries / f"{name}.rq").symlink_to(ROOT / "queries" / f"{name}.rq")
+    app = create_app(Settings.from_env(root=tmp_path, query_timeout=1), service_store.dataset())
+    with TestClient(app) as local:
+        slow = local.get("/api/queries/everything-thrice")
+        assert slow.status_code in (503, 504), slow.text
+        assert "took longer" in slow.text or "did not answer" in slow.text
+        assert local.get("/api/queries/initiatives").status_code == 200
+
+
+def test_api_answers_are_validated_and_cached(client) -> None:
+    first = client.get("/api/initiatives", params={"lang": "en", "limit": "5"})
+    assert first.status_code == 200 and first.headers["etag"] and first.headers["last-modified"]
+    again = client.get(
+        "/api/initiatives",
+        params={"lang": "en", "limit": "5"},
+        headers={"if-none-match": first.headers["etag"]},
+    )
+    assert again.status_code == 304 and again.headers["etag"] == first.headers["etag"]
+    hits = client.app.state.cache.hits
+    cached = client.get("/api/initiatives", params={"lang": "en", "limit": "5"})
+    assert client.app.state.cache.hits == hits + 1
+    assert cached.content == first.content
+    assert cached.headers["x-total-count"] == first.headers["x-total-count"] == "19"
+    assert cached.headers["link"] == first.headers["link"]
+    other = client.get("/api/initiatives", params={"lang": "ja", "limit": "5"})
+    assert other.headers["etag"] != first.headers["etag"]
