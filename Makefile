@@ -60,6 +60,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check service tests $(wildcard bench)
 	$(BIN)/ruff format --check service tests $(wildcard bench)
 	$(BIN)/dakg fmt --check
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(TEST_STAMP)
 	$(BIN)/ruff format service tests $(wildcard bench)

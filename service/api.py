@@ -9,8 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from functools import partial
 from itertools import islice
 from typing import Any
@@ -25,10 +24,11 @@ from . import negotiation
 from .backends import StoreError
 from .bindings import bind_values
 from .dataset import UNKNOWN
-from .html import choose_language
-from .namespaces import ID, NUMERIC_DATATYPES
+from .html import IndexLink, choose_language
+from .namespaces import ID
 from .negotiation import best_media_type
 from .packaged import internal_queries
+from .resources import links_response
 from .savedqueries import (
     Parameter,
     ParameterError,
@@ -39,6 +39,7 @@ from .savedqueries import (
     parse_query_file,
 )
 from .sparql import Answer, ProtocolError, saved_query_rows
+from .terms import plain_value
 from .void import not_modified, validators
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -64,34 +65,6 @@ OPENAPI_TYPES: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer"},
     "string": {"type": "string", "maxLength": 500},
 }
-
-
-def json_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
-    """A term as plain JSON: numbers as numbers, booleans as booleans, dates and text as strings."""
-    if term is None:
-        return None
-    if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        if datatype in NUMERIC_DATATYPES:
-            number = Decimal(term.value)
-            return (
-                int(number)
-                if number == number.to_integral_value() and "." not in term.value
-                else float(number)
-            )
-        if datatype == XSD + "boolean":
-            return term.value in ("true", "1")
-        return term.value
-    return term.value
-
-
-def plain_value(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Any:
-    """A term as the API gives it: as `json_value`, and a fiscal year as its number (2022)."""
-    if isinstance(term, ox.NamedNode):
-        year = term.value.removeprefix(FISCAL_YEAR)
-        if year != term.value and re.fullmatch(r"[0-9]{4}", year):
-            return int(year)
-    return json_value(term)
 
 
 def error(
@@ -181,67 +154,6 @@ class QueryEndpoint:
         return Response(body, media_type=MEDIA[fmt], headers=headers)
 
 
-PLAIN_JSON = negotiation.Format(
-    "json", "application/json", "application/json", "json", tokens=("json",)
-)
-
-
-@dataclass(frozen=True)
-class IndexLink:
-    """One entry of an index page (/api/, /pictures/): where it goes and what it is."""
-
-    href: str
-    title: str
-    description: str = ""
-    media_type: str | None = None
-
-
-def index_response(
-    request: Request, title: str, description: str, links: list[IndexLink]
-) -> Response:
-    """An index of links: a page in the site's layout for a browser (one that names text/html),
-    JSON for every other client."""
-    from .resources import cacheable, html_response, locale_of, site_of
-
-    try:
-        fmt = negotiation.choose(
-            request.headers.get("accept"), (PLAIN_JSON, negotiation.HTML), (negotiation.HTML,)
-        )
-    except negotiation.NotAcceptable:
-        return Response(
-            "406 Not Acceptable: this index is available as application/json or text/html\n",
-            status_code=406,
-            media_type="text/plain; charset=utf-8",
-            headers={"Vary": "Accept"},
-        )
-    site = site_of(request.app)
-    vary = {"Vary": "Accept, Accept-Language"}
-    if fmt is negotiation.HTML:
-        locale = locale_of(request, site)
-        body = site.pages.render(
-            "links.html", locale, title=title, description=description, links=links
-        )
-        answer: Response = html_response(body, 200, vary)
-    else:
-        entries = [
-            {
-                k: v
-                for k, v in (
-                    ("href", link.href),
-                    ("title", link.title),
-                    ("description", link.description),
-                    ("type", link.media_type),
-                )
-                if v
-            }
-            for link in links
-        ]
-        answer = JSONResponse(
-            {"title": title, "description": description, "links": entries}, headers=vary
-        )
-    return cacheable(site, request, answer)
-
-
 def bounded_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text is None:
         return default
@@ -267,13 +179,6 @@ def choose_format(request: Request) -> str:
 def entity_exists(dataset, exists: SavedQuery, entity) -> bool:
     """Whether the graph mentions the entity at all (an entity with no rows is still found)."""
     return bool(dataset.query(exists.text, substitutions={ox.Variable("entity"): entity}))
-
-
-def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[str, Any]]]:
-    """Run the query; the rows keep their RDF terms until rendering."""
-    result = dataset.query(query.text, substitutions=bindings)
-    variables = [v.value for v in result.variables]
-    return variables, [{v: solution[v] for v in variables} for solution in result]
 
 
 def render(fmt: str, variables: list[str], rows: list[dict[str, Any]], bom: bool) -> bytes:
@@ -542,7 +447,7 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
     ]
 
     def api_index(request: Request) -> Response:
-        return index_response(
+        return links_response(
             request,
             "dakg REST API",
             "The saved queries of queries/ as typed routes: JSON, CSV, TSV or SPARQL JSON.",

@@ -143,7 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fmt)
     # Commands whose options and behaviour live in their own modules.
     for name, module, text in (
-        ("validate", "validation", "check the data against the SHACL shapes and queries/checks/"),
+        (
+            "validate",
+            "validatecommand",
+            "check the data against the SHACL shapes and queries/checks/",
+        ),
         ("serve", "server", "serve the graph over HTTP (SPARQL endpoint, linked data, API)"),
         ("load", "load", "push the graph into an on-disk store or an external SPARQL engine"),
     ):

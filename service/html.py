@@ -1125,3 +1125,13 @@ class Pages:
         self, status: int, locale: Locale, iri: str | None, message: str | None = None
     ) -> str:
         return self.render("error.html", locale, status=status, iri=iri, message=message)
+
+
+@dataclass(frozen=True)
+class IndexLink:
+    """One entry of an index page (/api/, /pictures/): where it goes and what it is."""
+
+    href: str
+    title: str
+    description: str = ""
+    media_type: str | None = None

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from .api import IndexLink, execute, index_response, json_value
+from .html import IndexLink
 from .namespaces import ID
 from .negotiation import http_date, is_fresh
 from .packaged import internal_queries
-from .savedqueries import ParameterError, SavedQuery, load_query
+from .savedqueries import ParameterError, SavedQuery, execute, load_query
+from .terms import json_value
 
 PICTURES = internal_queries("pictures")
 
@@ -302,26 +303,9 @@ def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
 
 
 def pictures_router() -> APIRouter:
-    """/pictures/ (an index), /pictures/timeline.svg[?initiative=&lang=] and
-    /pictures/indicators/{key}.svg[?lang=]."""
+    """/pictures/timeline.svg[?initiative=&lang=] and /pictures/indicators/{key}.svg[?lang=]
+    (their index, /pictures/, is a page of resources.py)."""
     router = APIRouter(tags=["pictures"])
-
-    @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
-    async def index(request: Request) -> Response:
-        from .html import choose_language
-
-        lang = choose_language(
-            request.query_params.get("lang"), request.headers.get("accept-language")
-        )[0]
-        root = request.scope.get("root_path", "").rstrip("/")
-        links = await run_in_threadpool(pictures_of(request).index, lang, root)
-        title = "図" if lang == "ja" else "Pictures"
-        about = (
-            "予定の時期と指標のグラフ（SVG、?lang=ja|en）"
-            if lang == "ja"
-            else "The timeline of the planned items and the indicator charts (SVG, ?lang=ja|en)"
-        )
-        return await run_in_threadpool(index_response, request, title, about, links)
 
     @router.get(
         "/pictures/timeline.svg", response_class=Response, summary="Timeline of the milestones"

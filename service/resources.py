@@ -19,8 +19,10 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from . import negotiation as neg
 from .backends import StoreError
 from .context import JsonLdContext, build_context, to_jsonld
 from .dataset import UNKNOWN, Dataset
@@ -35,7 +37,7 @@ from .describe import (
     Status,
     sort_triples,
 )
-from .html import Download, Locale, Pages, QueryLink, choose_language
+from .html import Download, IndexLink, Locale, Pages, QueryLink, choose_language
 from .namespaces import ID, canonical_prefixes
 from .negotiation import EXPOSED_HEADERS, http_date, is_fresh
 from .packaged import internal_queries
@@ -836,3 +838,67 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
     return rdf_response(
         serialize(site, request, index_triples(site, kind), fmt, None), fmt, 200, headers
     )
+
+
+# ---------------------------------------------------------------- index pages
+
+PLAIN_JSON = neg.Format("json", "application/json", "application/json", "json", tokens=("json",))
+
+
+def links_response(
+    request: Request, title: str, description: str, links: list[IndexLink]
+) -> Response:
+    """An index of links: a page in the site's layout for a browser (one that names text/html),
+    JSON for every other client."""
+    try:
+        fmt = neg.choose(request.headers.get("accept"), (PLAIN_JSON, neg.HTML), (neg.HTML,))
+    except neg.NotAcceptable:
+        return Response(
+            "406 Not Acceptable: this index is available as application/json or text/html\n",
+            status_code=406,
+            media_type="text/plain; charset=utf-8",
+            headers={"Vary": "Accept"},
+        )
+    site = site_of(request.app)
+    vary = {"Vary": "Accept, Accept-Language"}
+    if fmt is neg.HTML:
+        locale = locale_of(request, site)
+        body = site.pages.render(
+            "links.html", locale, title=title, description=description, links=links
+        )
+        answer: Response = html_response(body, 200, vary)
+    else:
+        entries = [
+            {
+                k: v
+                for k, v in (
+                    ("href", link.href),
+                    ("title", link.title),
+                    ("description", link.description),
+                    ("type", link.media_type),
+                )
+                if v
+            }
+            for link in links
+        ]
+        answer = JSONResponse(
+            {"title": title, "description": description, "links": entries}, headers=vary
+        )
+    return cacheable(site, request, answer)
+
+
+@router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
+async def pictures_index(request: Request) -> Response:
+    """The pictures: the timeline and each indicator's chart."""
+    lang = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )[0]
+    root = request.scope.get("root_path", "").rstrip("/")
+    links = await run_in_threadpool(site_of(request.app).pictures.index, lang, root)
+    title = "図" if lang == "ja" else "Pictures"
+    about = (
+        "予定の時期と指標のグラフ（SVG、?lang=ja|en）"
+        if lang == "ja"
+        else "The timeline of the planned items and the indicator charts (SVG, ?lang=ja|en)"
+    )
+    return await run_in_threadpool(links_response, request, title, about, links)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -330,3 +331,10 @@ def run_query(store: ox.Store, query: SavedQuery, values: dict[str, str]):
     return store.query(
         bind_values(query.text, query.bindings(values)), use_default_graph_as_union=True
     )
+
+
+def execute(dataset, query: SavedQuery, bindings) -> tuple[list[str], list[dict[str, Any]]]:
+    """Run the query; the rows keep their RDF terms until rendering."""
+    result = dataset.query(query.text, substitutions=bindings)
+    variables = [v.value for v in result.variables]
+    return variables, [{v: solution[v] for v in variables} for solution in result]

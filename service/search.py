@@ -31,12 +31,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from . import negotiation
-from .api import PLAIN_JSON
 from .api import error as api_error
 from .backends import StoreError
 from .dataset import UNKNOWN
 from .html import LANGS, Locale, Text
-from .resources import Site, cacheable, html_response, locale_of, site_of
+from .resources import PLAIN_JSON, Site, cacheable, html_response, locale_of, site_of
 
 PATH = "/search"
 MAX_QUERY_CHARS = 200

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from dakg.settings import Settings
-from dakg.validation import add_arguments, described_in, inputs_from, load_store, validate
+from dakg.validatecommand import add_arguments, inputs_from
+from dakg.validation import described_in, load_store, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 DAKG = ROOT / ".venv" / "bin" / "dakg"
