@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lexer import PUNCT, WORD, declared_prefixes, iri_of, max_depth, tokens
+from .lexer import IRI, PNAME, PUNCT, WORD, declared_prefixes, iri_of, max_depth, tokens
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
@@ -82,3 +82,47 @@ def from_clauses(text: str) -> tuple[list[str], list[str]]:
         if iri is not None:
             into.append(iri)
     return default, named
+
+
+@dataclass(frozen=True)
+class LoadOperation:
+    """A `LOAD [SILENT] <source> [INTO GRAPH <graph>]` update: what to fetch and where it goes."""
+
+    source: str
+    graph: str | None
+    silent: bool
+
+
+class LoadNotAlone(ValueError):
+    """An update that holds a LOAD beside other operations (the endpoint runs LOAD itself)."""
+
+
+def load_operation(text: str) -> LoadOperation | None:
+    """The update's LOAD when it is its one operation; None when it has no LOAD; LoadNotAlone
+    when it has one among others, or one it cannot read."""
+    stream = [t for t in tokens(text) if not (t.kind == PUNCT and t.text == ";")]
+    words = [t.text.upper() if t.kind == WORD else "" for t in stream]
+    if "LOAD" not in words:
+        return None
+    prefixes = declared_prefixes(stream)
+    start = words.index("LOAD")
+    prologue = stream[:start]
+    rest = stream[start + 1 :]
+    silent = bool(rest) and rest[0].kind == WORD and rest[0].text.upper() == "SILENT"
+    rest = rest[1:] if silent else rest
+    source = iri_of(rest[0], prefixes) if rest else None
+    graph = None
+    rest = rest[1:]
+    if len(rest) == 3 and [t.text.upper() for t in rest[:2]] == ["INTO", "GRAPH"]:
+        graph = iri_of(rest[2], prefixes)
+        rest = [] if graph is not None else rest
+    readable = all(
+        t.kind == WORD and t.text.upper() in ("PREFIX", "BASE") or t.kind in (PNAME, IRI)
+        for t in prologue
+    )
+    if source is None or rest or not readable:
+        raise LoadNotAlone(
+            "LOAD must be the one operation of its update (LOAD [SILENT] <iri> [INTO GRAPH <iri>]): "
+            "this endpoint fetches the document itself"
+        )
+    return LoadOperation(source, graph, silent)

@@ -359,3 +359,87 @@ def test_dakg_validate_fetches_nothing_a_shape_names(recorder: Recorder, tmp_pat
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert len(recorder.seen) == before
+
+
+def test_an_allowed_load_fetches_only_its_own_address(tmp_path) -> None:
+    """LOAD of an allow-listed document: a Turtle document is added to its graph; a JSON-LD
+    document whose @context is elsewhere is refused without that address being fetched (the
+    engine's own LOAD would fetch it); a redirect is not followed."""
+    from dakg.app import create_app
+    from dakg.settings import Settings
+    from fastapi.testclient import TestClient
+
+    seen: list[str] = []
+
+    class Documents(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            seen.append(self.path)
+            port = self.server.server_address[1]
+            kinds = {
+                "/doc.ttl": ("text/turtle", b"<http://e/s> <http://e/p> 'loaded' ."),
+                "/doc.jsonld": (
+                    "application/ld+json",
+                    b'{"@context": "http://127.0.0.1:%d/context", "@id": "http://e/s", "p": 1}'
+                    % port,
+                ),
+            }
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("location", f"http://127.0.0.1:{port}/elsewhere")
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
+            media, body = kinds.get(self.path, ("text/plain", b"no"))
+            self.send_response(200)
+            self.send_header("content-type", media)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Documents)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    allowed = (f"{base}/doc.ttl", f"{base}/doc.jsonld", f"{base}/moved")
+    try:
+        app = create_app(Settings.from_env(update_token="t", federation_allow=allowed))
+        auth = {"Authorization": "Bearer t"}
+        with TestClient(app) as client:
+            before = client.get("/health").json()["triples"]
+            done = client.post(
+                "/sparql",
+                data={"update": f"LOAD <{base}/doc.ttl> INTO GRAPH <http://e/g>"},
+                headers=auth,
+            )
+            assert done.status_code in (200, 204), done.text
+            ask = client.get(
+                "/sparql",
+                params={
+                    "query": "ASK { GRAPH <http://e/g> { <http://e/s> <http://e/p> 'loaded' } }"
+                },
+                headers={"accept": "application/sparql-results+json"},
+            )
+            assert ask.json()["boolean"] is True
+            refused = client.post(
+                "/sparql", data={"update": f"LOAD <{base}/doc.jsonld>"}, headers=auth
+            )
+            assert refused.status_code == 502 and "context" in refused.text.lower()
+            moved = client.post("/sparql", data={"update": f"LOAD <{base}/moved>"}, headers=auth)
+            assert moved.status_code == 502 and "302" in moved.text
+            silent = client.post(
+                "/sparql", data={"update": f"LOAD SILENT <{base}/moved>"}, headers=auth
+            )
+            assert silent.status_code in (200, 204)
+            mixed = client.post(
+                "/sparql",
+                data={"update": f"INSERT DATA {{ <a:s> <a:p> 1 }} ; LOAD <{base}/doc.ttl>"},
+                headers=auth,
+            )
+            assert mixed.status_code == 400 and "one operation" in mixed.text
+            assert client.get("/health").json()["triples"] == before + 1
+    finally:
+        server.shutdown()
+    assert "/context" not in seen and "/elsewhere" not in seen
+    assert seen.count("/doc.ttl") == 1
