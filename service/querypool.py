@@ -272,6 +272,7 @@ class QueryPool:
         self._generation = 0
         self._snapshot: Path | None = None
         self._retired: set[Path] = set()
+        self._updating: asyncio.Lock | None = None
         self._folder: Path | None = None
         self._folders: list[Path] = []
         self._lock = threading.Lock()  # the snapshot is written from a thread
@@ -306,15 +307,46 @@ class QueryPool:
         self._give_back(worker)
         return reply
 
+    async def apply_update(
+        self, text: str, base: str | None, timeout: float | None, client: str = ""
+    ) -> tuple:
+        """Run an update in a worker, on its copy of the latest snapshot, within the time limit
+        (past it the worker is killed and nothing has changed); its result becomes the snapshot
+        every worker loads. The worker's reply: ("updated", quads, snapshot path) or its error."""
+        if self._updating is None:
+            self._updating = asyncio.Lock()
+        async with self._updating:  # one at a time: each builds on the one before
+            with self._lock:
+                folder = self._snapshot_folder()
+                generation = self._generation + 1
+            path = folder / f"snapshot-{generation}.nq"
+            try:
+                reply = await self.run(("update", text, base, str(path)), timeout, client)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            if reply[0] == "updated":
+                with self._lock:
+                    if self._snapshot is not None:
+                        self._retired.add(self._snapshot)
+                    self._snapshot, self._generation = path, generation
+                self._sweep()
+                return (*reply, str(path))
+            path.unlink(missing_ok=True)
+            return reply
+
+    def _snapshot_folder(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="dakg-snapshots-"))
+            self._folders.append(self._folder)
+        return self._folder
+
     def updated(self, store: ox.Store) -> None:
         """The service's store has changed: write its snapshot, which every worker loads before
         its next query (blocking: run it in a thread)."""
         with self._lock:
-            if self._folder is None:
-                self._folder = Path(tempfile.mkdtemp(prefix="dakg-snapshots-"))
-                self._folders.append(self._folder)
             generation = self._generation + 1
-            path = self._folder / f"snapshot-{generation}.nq"
+            path = self._snapshot_folder() / f"snapshot-{generation}.nq"
             store.dump(str(path), ox.RdfFormat.N_QUADS)
             if self._snapshot is not None:
                 self._retired.add(self._snapshot)

@@ -9,10 +9,12 @@ socket closes.
 
 The messages are plain tuples (pickled over a socket pair with the parent, nobody else):
 
-- in: ("query", text, dataset, results_format, graph_format, limits), and ("reload", path) to
-  take the store's contents anew from an N-Quads snapshot;
-- out: ("ready", quads), ("answer", kind, format, body), ("unacceptable", kind),
-  ("too-large", message) and ("error", kind, message).
+- in: ("query", text, dataset, results_format, graph_format, limits), ("update", text, base,
+  path) to apply an update to the worker's copy and write the result as an N-Quads snapshot
+  (so that an update, run here, has the time limit of a query), and ("reload", path) to take
+  the store's contents anew from a snapshot;
+- out: ("ready", quads), ("answer", kind, format, body), ("updated", quads), ("unacceptable",
+  kind), ("too-large", message) and ("error", kind, message).
 """
 
 from __future__ import annotations
@@ -192,6 +194,11 @@ def load_snapshot(path: str) -> ox.Store:
 def answer(store: ox.Store, message: tuple) -> tuple:
     """One request's reply; errors are replies too (the parent maps them to HTTP statuses)."""
     try:
+        if message[0] == "update":
+            _, text, base, path = message
+            store.update(text, base_iri=base)
+            store.dump(path, ox.RdfFormat.N_QUADS)
+            return ("updated", len(store))
         _, text, dataset, results_format, graph_format, limits = message
         found = evaluate(store, text, dataset, results_format, graph_format, limits)
         return ("answer", found.kind, found.format, found.body)

@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from .queryworker import (
     ResultTooLarge,
     Unacceptable,
     evaluate,
+    load_snapshot,
 )
 from .savedqueries import ParameterError, QueryFileError, SavedQuery, parse_query_file
 from .settings import Settings
@@ -439,17 +440,23 @@ async def run_in_worker(
 async def worker_reply(
     pool: QueryPool, message: tuple, timeout: float | None, client: str
 ) -> tuple:
-    """A query worker's answer to a request (`answer` or `unacceptable`), its failures raised:
-    ProtocolError for the time limit, the queue, the caps and a lost worker, SyntaxError,
-    ValueError and OSError as the query's own. Every route that runs a query in a worker (the
-    endpoint, the REST API) goes through here."""
-    timeout_text = f"{timeout:g}" if timeout else "no"
+    """A query worker's answer to a request (`answer` or `unacceptable`), its failures raised
+    (`in_worker`). Every route that runs a query in a worker (the endpoint, the REST API) goes
+    through here."""
+    return await in_worker(pool.run(message, timeout, client), timeout, "query")
+
+
+async def in_worker(call: Awaitable[tuple], timeout: float | None, what: str) -> tuple:
+    """What a query worker replied to a query or an update, its failures raised: ProtocolError
+    for the time limit, the queue, the caps and a lost worker; SyntaxError, ValueError and
+    OSError as the text's own."""
+    limit = f"{timeout:g}" if timeout else "no"
     try:
-        reply = await pool.run(message, timeout, client)
+        reply = await call
     except QueueTimeout as error:
         raise ProtocolError(
             503,
-            f"The query waited {error.waited:.0f} s for a free query worker (other queries were "
+            f"The {what} waited {error.waited:.0f} s for a free query worker (other queries were "
             "running) and did not run; try again",
             {"retry-after": "2"},
         ) from None
@@ -461,15 +468,15 @@ async def worker_reply(
         ) from None
     except WorkerTimeout:
         raise ProtocolError(
-            503, f"The query took longer than the {timeout_text} s this endpoint allows"
+            503, f"The {what} took longer than the {limit} s this endpoint allows"
         ) from None
     except WorkerLost:
         raise ProtocolError(
             503,
-            "The query stopped its worker process (it may have needed more memory than this "
+            f"The {what} stopped its worker process (it may have needed more memory than this "
             "endpoint allows); the endpoint goes on answering",
         ) from None
-    if reply[0] in ("answer", "unacceptable"):
+    if reply[0] in ("answer", "unacceptable", "updated"):
         return reply
     if reply[0] == "too-large":
         raise ProtocolError(422, reply[1])
@@ -496,6 +503,8 @@ async def saved_query_rows(request: Request, text: str) -> tuple[list[str], list
         message = ("query", text, {"use_default_graph_as_union": True}, "json", None, caps)
         reply = await worker_reply(state.query_pool, message, timeout, client_address(request))
         return solution_rows(ox.parse_query_results(reply[3], format=ox.QueryResultsFormat.JSON))
+    if isinstance(state.dataset.store, RemoteStore):
+        timeout = None  # the engine's own time limit answers (504), as on /sparql
     try:
         return await state.threads.submit(
             lambda: solution_rows(state.dataset.query(text)), timeout=timeout
@@ -984,12 +993,21 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         load = load_operation(req.update)
     except LoadNotAlone as error:
         raise ProtocolError(400, str(error)) from None
+    pool = state.query_pool
     if load is not None and not isinstance(store, RemoteStore):
         triples = await load_document(request, store, load)
+        if pool is not None:
+            await in_thread(request, pool.updated, store, timeout=None)
+    elif pool is not None:
+        # Run in a query worker, within the time limit; its result replaces the store.
+        timeout = state.settings.query_timeout
+        call = pool.apply_update(req.update, req.base, timeout, client_address(request))
+        snapshot = (await in_worker(call, timeout, "update"))[2]
+        store = await in_thread(request, load_snapshot, snapshot, timeout=None)
+        state.dataset = dataclasses.replace(state.dataset, store=store)
+        triples = len(store)
     else:
         triples = await in_thread(request, apply_update, store, req.update, req.base, timeout=None)
-    if state.query_pool is not None:
-        await in_thread(request, state.query_pool.updated, state.dataset.store, timeout=None)
     current = state.dataset
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
     # Last-Modified counts whole seconds: a version made within the second of the one before

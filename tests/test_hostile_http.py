@@ -290,7 +290,7 @@ def test_sigterm_stops_a_server_busy_with_an_update() -> None:
 
     server = start_server({"DAKG_UPDATE_TOKEN": "secret-token", "DAKG_WORKERS": "1"})
     try:
-        update = "INSERT { ?a <urn:x> ?d } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        update = "INSERT { ?a <urn:x> ?d } WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } }"
 
         def send() -> None:
             with contextlib.suppress(httpx.HTTPError):
@@ -362,3 +362,40 @@ def test_an_unfinished_load_is_refused_and_reported(tmp_path) -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0 and not (store / LOAD_MARKER).exists(), done.stderr
+
+
+def test_an_update_past_the_time_limit_is_stopped_and_changes_nothing() -> None:
+    """An update runs in a query worker with the query's time limit: past it the worker is
+    killed, the update has changed nothing, and the endpoint answers on; a quick update after it
+    is applied and seen by every worker."""
+    from dakg.app import create_app
+    from dakg.settings import Settings
+    from fastapi.testclient import TestClient
+
+    app = create_app(
+        Settings.from_env(update_token="t", query_timeout=2, query_processes=2, workers=1)
+    )
+    auth = {"Authorization": "Bearer t"}
+    with TestClient(app) as client:
+        before = client.get("/health").json()["triples"]
+        slow = client.post(
+            "/sparql",
+            data={
+                "update": "INSERT { ?a <urn:x> ?d } WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } }"
+            },
+            headers=auth,
+        )
+        assert slow.status_code == 503 and "update took longer" in slow.text, slow.text
+        assert client.get("/health").json()["triples"] == before
+        quick = client.post(
+            "/sparql", data={"update": "INSERT DATA { <urn:s> <urn:p> 'after' }"}, headers=auth
+        )
+        assert quick.status_code in (200, 204), quick.text
+        assert client.get("/health").json()["triples"] == before + 1
+        for _ in range(4):  # every query worker has the update
+            found = client.get(
+                "/sparql",
+                params={"query": "SELECT ?o WHERE { <urn:s> <urn:p> ?o FILTER(?o != 1) }"},
+                headers={"accept": "text/csv"},
+            )
+            assert "after" in found.text, found.text
