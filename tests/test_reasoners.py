@@ -39,11 +39,13 @@ OWL2_DATATYPE_MAP = {
         ).split()
     ),
 }
-# What the README lists as outside OWL 2's datatype map in the ontology: the two date bounds of a
-# milestone are xsd:date (the JSON-LD context types them so); HermiT is told to ignore it.
+# What the README lists as outside OWL 2's datatype map in the ontology: a milestone's date bounds
+# are xsd:date and its month without a year xsd:gMonth (the JSON-LD context types them so); HermiT
+# is told to ignore them.
 README_OUTSIDE_THE_DATATYPE_MAP = {
     (DAKG + "earliestDate", XSD + "date"),
     (DAKG + "latestDate", XSD + "date"),
+    (DAKG + "monthWithoutYear", XSD + "gMonth"),
 }
 
 
