@@ -6,8 +6,10 @@ SERVE_STAMP := $(VENV)/.installed-serve
 TEST_STAMP := $(VENV)/.installed-test
 
 # The Debian packages the tests use, in one place: headless Chromium and its driver (the browser
-# tests), CJK fonts (the pages' screenshots) and OpenLink Virtuoso (tests/test_virtuoso.py).
-DEBS := chromium chromium-driver fonts-noto-cjk virtuoso-opensource
+# tests), CJK fonts (the pages' screenshots), OpenLink Virtuoso (tests/test_virtuoso.py)
+# and a JDK (tests/test_reasoners.py: HermiT and Pellet, and the OWL API's profile checker run as a
+# single-file Java program).
+DEBS := chromium chromium-driver fonts-noto-cjk virtuoso-opensource openjdk-17-jdk-headless
 
 .PHONY: install deps serve test lint fmt bench clean
 

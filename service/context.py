@@ -154,7 +154,8 @@ def term_definition(term: VocabularyTerm) -> TermDefinition:
     ranges = term.iris(RDFS + "range")
     if term.is_object_property:
         return TermDefinition(term.name, term.iri, type=ID)
-    if term.is_property and ranges == (RDF + "langString",):
+    # A language-tagged text: rdf:PlainLiteral in the ontology (OWL 2 DL), rdf:langString in RDF 1.1.
+    if term.is_property and ranges in ((RDF + "PlainLiteral",), (RDF + "langString",)):
         return TermDefinition(term.name, term.iri, container=LANGUAGE)
     if (
         term.is_property

@@ -43,6 +43,29 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 ENTAILMENT = "http://www.w3.org/ns/entailment/"
 IANA = "https://www.iana.org/assignments/media-types/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+# The EU Publications Office's authority tables that DCAT-AP asks for: languages and file types.
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+LANGUAGES = ("JPN", "ENG")  # the report's own words are Japanese; every entity has an English label
+FILE_TYPES = {
+    "turtle": "RDF_TURTLE",
+    "ntriples": "RDF_N_TRIPLES",
+    "nquads": "RDF_N_QUADS",
+    "trig": "RDF_TRIG",
+    "jsonld": "JSON_LD",
+}
+# The publisher: the Digital Agency, whose activity report (the graph's one source) this is, as the
+# graph itself names it.
+PUBLISHER_KEY = "id/agency/digital-agency"
+PUBLISHER_NAME = {"en": "Digital Agency", "ja": "デジタル庁"}
+REPORT_KEY = "id/document/activity-report-2021-2022"
+CATALOG_TITLE = {"en": "dakg catalogue", "ja": "dakg カタログ"}
+CATALOG_DESCRIPTION = {
+    "en": "The Digital Agency activity knowledge graph and the SPARQL endpoint that serves it.",
+    "ja": "デジタル庁活動報告ナレッジグラフと、それを提供する SPARQL エンドポイント。",
+}
 # Dumps use the graph's canonical prefixes; descriptions only the vocabularies they use.
 PREFIXES = canonical_prefixes()
 DESCRIPTION_PREFIXES = {
@@ -55,6 +78,9 @@ DESCRIPTION_PREFIXES = {
     "sd": SD,
     "formats": FORMATS_NS,
     "entailment": ENTAILMENT,
+    "foaf": FOAF,
+    "skos": SKOS,
+    "prov": PROV,
 }
 
 # The W3C name (http://www.w3.org/ns/formats/) of each answer format, for the service description.
@@ -226,6 +252,22 @@ class Where:
         return _iri(self.base_iri + ".well-known/void#dataset")
 
     @property
+    def catalog(self) -> ox.NamedNode:
+        return _iri(self.base_iri + ".well-known/void#catalog")
+
+    @property
+    def publisher(self) -> ox.NamedNode:
+        return _iri(self.base_iri + PUBLISHER_KEY)
+
+    @property
+    def report(self) -> ox.NamedNode:
+        return _iri(self.base_iri + REPORT_KEY)
+
+    @property
+    def homepage(self) -> ox.NamedNode:
+        return _iri(self.base_url)
+
+    @property
     def service(self) -> ox.NamedNode:
         return _iri(self.base_iri + ".well-known/void#sparql-service")
 
@@ -264,7 +306,9 @@ def void_description(stats: Statistics, at: Where) -> list[ox.Triple]:
         g.add(ds, DCT + "title", _text(TITLE[lang], lang))
         g.add(ds, DCT + "description", _text(DESCRIPTION[lang], lang))
     g.add(ds, DCT + "license", _iri(LICENSE))
-    g.add(ds, DCT + "language", _iri("http://id.loc.gov/vocabulary/iso639-1/ja"))
+    g.add(ds, DCT + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES))
+    g.add(ds, DCT + "publisher", at.publisher)
+    g.add(ds, PROV + "wasDerivedFrom", at.report)
     g.add(ds, OWL + "versionInfo", _text(at.version))
     g.add(ds, DCAT + "version", _text(at.version))
     g.add(ds, VOID + "uriSpace", _text(ID))
@@ -297,6 +341,9 @@ def void_description(stats: Statistics, at: Where) -> list[ox.Triple]:
         g.add(dist, DCAT + "downloadURL", url)
         g.add(dist, DCAT + "accessURL", url)
         g.add(dist, DCAT + "mediaType", _iri(IANA + dump.format.media_type))
+        g.add(
+            dist, DCT + "format", _iri(EU_AUTHORITY + "file-type/" + FILE_TYPES[dump.format.name])
+        )
         g.add(dist, DCT + "license", _iri(LICENSE))
     svc = at.service
     g.add(svc, RDF + "type", _iri(DCAT + "DataService"))
@@ -304,9 +351,51 @@ def void_description(stats: Statistics, at: Where) -> list[ox.Triple]:
     g.add(svc, DCAT + "endpointURL", at.endpoint)
     g.add(svc, DCAT + "endpointDescription", at.endpoint)
     g.add(svc, DCAT + "servesDataset", ds)
-    g.add(svc, DCT + "conformsTo", _iri("https://www.w3.org/TR/sparql11-protocol/"))
+    g.add(svc, DCT + "conformsTo", _iri(SPARQL_PROTOCOL))
     g.add(svc, DCT + "license", _iri(LICENSE))
+    g.add(svc, DCT + "publisher", at.publisher)
+    _describe_catalog(g, at)
+    _describe_terms(g, at)
     return g.triples
+
+
+SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
+
+
+def _describe_catalog(g: Graph, at: Where) -> None:
+    """The DCAT catalogue of the dataset and its service, and who publishes them."""
+    cat = at.catalog
+    g.add(cat, RDF + "type", _iri(DCAT + "Catalog"))
+    for lang in ("en", "ja"):
+        g.add(cat, DCT + "title", _text(CATALOG_TITLE[lang], lang))
+        g.add(cat, DCT + "description", _text(CATALOG_DESCRIPTION[lang], lang))
+    g.add(cat, DCT + "publisher", at.publisher)
+    g.add(cat, DCT + "license", _iri(LICENSE))
+    g.add(cat, DCT + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES))
+    g.add(cat, FOAF + "homepage", at.homepage)
+    g.add(cat, DCAT + "dataset", at.dataset)
+    g.add(cat, DCAT + "service", at.service)
+    agent = at.publisher
+    g.add(agent, RDF + "type", _iri(FOAF + "Agent"))
+    for lang in ("en", "ja"):
+        g.add(agent, FOAF + "name", _text(PUBLISHER_NAME[lang], lang))
+
+
+def _describe_terms(g: Graph, at: Where) -> None:
+    """What the objects of the description are, as DCAT-AP asks: the licence, the languages, the
+    media types and file types, the standard the service follows, the catalogue's home page."""
+    g.add(_iri(LICENSE), RDF + "type", _iri(DCT + "LicenseDocument"))
+    for code in LANGUAGES:
+        language = _iri(EU_AUTHORITY + "language/" + code)
+        g.add(language, RDF + "type", _iri(DCT + "LinguisticSystem"))
+        g.add(language, SKOS + "inScheme", _iri(EU_AUTHORITY + "language"))
+    for dump in DUMPS:
+        g.add(_iri(IANA + dump.format.media_type), RDF + "type", _iri(DCT + "MediaType"))
+        file_type = _iri(EU_AUTHORITY + "file-type/" + FILE_TYPES[dump.format.name])
+        g.add(file_type, RDF + "type", _iri(DCT + "MediaTypeOrExtent"))
+        g.add(file_type, SKOS + "inScheme", _iri(EU_AUTHORITY + "file-type"))
+    g.add(_iri(SPARQL_PROTOCOL), RDF + "type", _iri(DCT + "Standard"))
+    g.add(at.homepage, RDF + "type", _iri(FOAF + "Document"))
 
 
 def service_description(stats: Statistics, at: Where) -> list[ox.Triple]:

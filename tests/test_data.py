@@ -223,8 +223,9 @@ def test_every_term_has_one_label_per_language_and_a_definition(ontology) -> Non
 
 
 def owl_syntax_nodes(graph: rdflib.Graph) -> set:
-    """The blank nodes OWL 2's mapping to RDF requires: a datatype restriction's list and facets."""
-    nodes = set()
+    """The blank nodes OWL 2's mapping to RDF requires: a datatype definition's data range, and its
+    restriction's list and facets."""
+    nodes = set(graph.subjects(OWL.onDatatype, None))
     for head in graph.objects(None, OWL.withRestrictions):
         for cell in graph.transitiveClosure(lambda n, g: g.objects(n, RDF.rest), head):
             nodes.add(cell)
