@@ -56,10 +56,14 @@ FILE_TYPES = {
     "trig": "RDF_TRIG",
     "jsonld": "JSON_LD",
 }
-# The publisher: the Digital Agency, whose activity report (the graph's one source) this is, as the
-# graph itself names it.
-PUBLISHER_KEY = "id/agency/digital-agency"
-PUBLISHER_NAME = {"en": "Digital Agency", "ja": "デジタル庁"}
+# The publisher: this project, which makes the graph from the Digital Agency's report (the report
+# is the agency's; the graph, an edited work made from it, is not: prov:wasDerivedFrom names the
+# report, whose own dcterms:publisher is the agency).
+PUBLISHER_KEY = ".well-known/void#publisher"
+PUBLISHER_NAME = {
+    "en": "dakg, the Digital Agency activity knowledge graph project",
+    "ja": "dakg（デジタル庁活動報告書ナレッジグラフ）",
+}
 REPORT_KEY = "id/document/activity-report-2021-2022"
 CATALOG_TITLE = {"en": "dakg catalogue", "ja": "dakg カタログ"}
 CATALOG_DESCRIPTION = {

@@ -164,15 +164,15 @@ def test_void_refuses_what_it_cannot_give(client):
     assert client.get("/.well-known/void", headers={"accept": "text/csv"}).status_code == 406
 
 
-def test_void_is_a_dcat_ap_catalogue_published_by_the_digital_agency(void_graph, live_server):
+def test_void_is_a_dcat_ap_catalogue_published_by_this_project(void_graph, live_server):
     """tests/test_dcat_ap.py checks the description against DCAT-AP 3.0's shapes; here, that the
     server answers with it: the catalogue, its publisher, the EU authority's languages."""
     catalog = rdflib.URIRef("https://w3id.org/dakg/.well-known/void#catalog")
-    agency = rdflib.URIRef("https://w3id.org/dakg/id/agency/digital-agency")
+    publisher = rdflib.URIRef("https://w3id.org/dakg/.well-known/void#publisher")
     assert (catalog, RDF.type, DCAT.Catalog) in void_graph
     assert (catalog, DCAT.dataset, DATASET) in void_graph
-    assert void_graph.value(catalog, DCTERMS.publisher) == agency
-    assert void_graph.value(DATASET, DCTERMS.publisher) == agency
+    assert void_graph.value(catalog, DCTERMS.publisher) == publisher
+    assert void_graph.value(DATASET, DCTERMS.publisher) == publisher
     assert void_graph.value(catalog, rdflib.FOAF.homepage) == rdflib.URIRef(live_server.base + "/")
     languages = set(void_graph.objects(DATASET, DCTERMS.language))
     authority = "http://publications.europa.eu/resource/authority/language/"
