@@ -399,3 +399,62 @@ def test_an_update_past_the_time_limit_is_stopped_and_changes_nothing() -> None:
                 headers={"accept": "text/csv"},
             )
             assert "after" in found.text, found.text
+
+
+# ---------------------------------------------------------------- logs and secrets
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
+    from dakg.app import create_app
+    from dakg.clients import client_address
+    from dakg.settings import Settings
+    from starlette.requests import Request
+
+    def request_from(app, peer: str, forwarded: str) -> Request:
+        headers = [(b"x-forwarded-for", forwarded.encode())]
+        return Request({"type": "http", "app": app, "client": (peer, 1), "headers": headers})
+
+    plain = create_app(Settings.from_env())
+    behind = create_app(Settings.from_env(trusted_proxies=("10.0.0.1",)))
+    assert client_address(request_from(plain, "10.0.0.1", "203.0.113.9")) == "10.0.0.1"
+    assert client_address(request_from(behind, "10.0.0.1", "198.51.100.7, 203.0.113.9")) == (
+        "203.0.113.9"
+    )
+    assert client_address(request_from(behind, "192.0.2.5", "203.0.113.9")) == "192.0.2.5"
+
+
+def test_wrong_tokens_are_logged_and_limited(caplog) -> None:
+    from dakg.app import create_app
+    from dakg.settings import Settings
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings.from_env(update_token="right", query_processes=0))
+    update = {"update": "INSERT DATA { <urn:a> <urn:b> 1 }"}
+    with TestClient(app) as client, caplog.at_level("WARNING", logger="dakg.sparql"):
+        statuses = [
+            client.post(
+                "/sparql", data=update, headers={"authorization": "Bearer wrong"}
+            ).status_code
+            for _ in range(11)
+        ]
+        assert statuses == [403] * 10 + [429]
+        right = client.post("/sparql", data=update, headers={"authorization": "Bearer right"})
+        assert right.status_code == 429  # the client waits out the minute, right token or not
+    assert sum("wrong token" in r.getMessage() for r in caplog.records) == 10
+    assert all("right" not in r.getMessage() for r in caplog.records)
+
+
+def test_query_workers_inherit_no_secret(monkeypatch) -> None:
+    from dakg.app import create_app
+    from dakg.settings import Settings
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("DAKG_UPDATE_TOKEN", "token-of-the-service")
+    monkeypatch.setenv("DAKG_SPARQL_PASSWORD", "password-of-the-engine")
+    app = create_app(Settings.from_env(query_processes=1))
+    with TestClient(app) as client:
+        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        worker = app.state.query_pool._workers[0].process
+        environment = Path(f"/proc/{worker.pid}/environ").read_bytes()
+    assert b"token-of-the-service" not in environment
+    assert b"password-of-the-engine" not in environment
