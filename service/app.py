@@ -283,7 +283,7 @@ async def health(request: Request) -> JSONResponse:
         )
     if current is not dataset and state.dataset is dataset:
         state.dataset = current
-    incomplete = load_incomplete(current.config)
+    incomplete = await run_in_threadpool(load_incomplete, current.store, current.config)
     return JSONResponse(
         {
             "status": "incomplete" if incomplete else "ok",

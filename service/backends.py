@@ -16,6 +16,7 @@ parses the engine's answers back into pyoxigraph's result objects.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -327,20 +328,60 @@ def graph_counts(store: ox.Store | RemoteStore) -> dict[str, int]:
     return {row["g"].value: int(row["n"].value) for row in rows}
 
 
-# In an on-disk store's folder while `dakg load` fills it, removed once its counts are checked: a
-# folder that still has it holds a load that did not finish (or whose counts were wrong).
+# While `dakg load` fills a store it is marked, and the mark goes once its counts are checked: a
+# store that still has it holds a load that did not finish (or whose counts were wrong). On disk
+# the mark is a file in the store's folder; on an engine, a graph of its own (not one of the
+# project's graphs, which all begin with .../graph/).
 LOAD_MARKER = "dakg-load-incomplete"
+LOAD_MARKER_GRAPH = "https://w3id.org/dakg/load-incomplete"
 
 
-def load_marker(config: StoreConfig) -> Path | None:
-    """Where an on-disk store marks an unfinished load (None for other stores)."""
-    return Path(config.location) / LOAD_MARKER if config.kind == "oxigraph" else None
+def mark_load(store: ox.Store | RemoteStore, config: StoreConfig) -> None:
+    """Mark the store as holding a load under way (on an engine through the Graph Store
+    Protocol when it has one, as the load itself writes, else SPARQL Update)."""
+    if isinstance(store, RemoteStore):
+        graph = ox.NamedNode(LOAD_MARKER_GRAPH)
+        since = ox.Literal(
+            datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"),
+        )
+        if config.gsp_url:
+            triple = f"{graph} <http://purl.org/dc/terms/created> {since} .\n"
+            store.send(
+                "PUT",
+                config.gsp_url,
+                params={"graph": LOAD_MARKER_GRAPH},
+                content=triple.encode("utf-8"),
+                headers={"content-type": "application/n-triples"},
+            )
+        else:
+            store.update(service_update("mark-load", graph=str(graph), since=str(since)))
+    elif config.kind == "oxigraph":
+        (Path(config.location) / LOAD_MARKER).write_text(
+            "dakg load started and has not finished\n", encoding="utf-8"
+        )
 
 
-def load_incomplete(config: StoreConfig) -> bool:
-    """Whether the store holds a load that did not finish (on disk; an engine cannot tell)."""
-    marker = load_marker(config)
-    return marker is not None and marker.exists()
+def unmark_load(store: ox.Store | RemoteStore, config: StoreConfig) -> None:
+    """The load is in and its counts are right: remove the mark."""
+    if isinstance(store, RemoteStore):
+        if config.gsp_url:
+            store.send("DELETE", config.gsp_url, params={"graph": LOAD_MARKER_GRAPH})
+        else:
+            store.update(service_update("drop-graph", graph=str(ox.NamedNode(LOAD_MARKER_GRAPH))))
+    elif config.kind == "oxigraph":
+        (Path(config.location) / LOAD_MARKER).unlink(missing_ok=True)
+
+
+def load_incomplete(store: ox.Store | RemoteStore, config: StoreConfig) -> bool:
+    """Whether the store holds a load that did not finish (an engine that does not answer is
+    not known to: /health says it is down)."""
+    if isinstance(store, RemoteStore):
+        try:
+            return bool(store.query(service_query("load-incomplete")))
+        except StoreError:
+            return False
+    return config.kind == "oxigraph" and (Path(config.location) / LOAD_MARKER).exists()
 
 
 def open_store(

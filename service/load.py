@@ -26,9 +26,10 @@ from .backends import (
     StoreConfig,
     StoreSettingError,
     graph_counts,
-    load_marker,
+    mark_load,
     open_store,
     service_update,
+    unmark_load,
 )
 from .namespaces import GRAPH
 from .settings import Settings
@@ -166,9 +167,7 @@ def load(
     if not sources:
         raise RdfSourceError("(no input)", "no Turtle files to load")
     store = open_store(config, timeout)
-    marker = load_marker(config)
-    if marker is not None:  # removed by `run` once the counts are checked
-        marker.write_text("dakg load started and has not finished\n", encoding="utf-8")
+    mark_load(store, config)  # removed below once the counts are checked
     try:
         progress = Progress(len(sources), out)
         expected: dict[str, int] = {}
@@ -183,6 +182,8 @@ def load(
             if isinstance(store, ox.Store) and progress.done % FLUSH_EVERY == 0:
                 store.flush()  # writes the memtables out, so memory stays bounded
         counts = graph_counts(store)
+        if all(counts.get(graph, 0) == n for graph, n in expected.items()):
+            unmark_load(store, config)
         # Only the project's graphs: never an engine's own (Virtuoso's virtrdf#) or anyone else's.
         ours = {g for g in counts if g.startswith(GRAPH)}
         dropped = sorted(ours - set(expected)) if replace else []
@@ -221,7 +222,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"in {elapsed:.1f} s; counts {'checked' if not wrong else 'WRONG'}",
         file=sys.stderr,
     )
-    marker = load_marker(config)
-    if marker is not None and not wrong:
-        marker.unlink(missing_ok=True)
     return 1 if wrong else 0

@@ -161,7 +161,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     raise_open_file_limit()
     app = create_app(settings)
     dataset = app.state.dataset
-    if load_incomplete(dataset.config) and not settings.allow_incomplete:
+    if load_incomplete(dataset.store, dataset.config) and not settings.allow_incomplete:
         print(
             f"dakg serve: {dataset.config.describe()} holds a dakg load that did not finish (or "
             "whose counts were wrong): load it again, or serve it anyway with "

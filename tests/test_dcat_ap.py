@@ -92,9 +92,19 @@ def description() -> rdflib.Graph:
 
 def results(data: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[str, str, str, str]]:
     """(severity, focus, path, message) of each result, with RDFS inference."""
-    _, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="rdfs", allow_warnings=True, meta_shacl=False
-    )
+    from rdflib.term import _toPythonMapping
+
+    conversions = dict(_toPythonMapping)
+    try:
+        _, report, _ = pyshacl.validate(
+            data, shacl_graph=shapes, inference="rdfs", allow_warnings=True, meta_shacl=False
+        )
+    finally:
+        # pySHACL's inference (owlrl) swaps rdflib's lexical conversions for its own, for the
+        # whole process, and leaves them: its xsd:gMonth reads "--08" as ill-typed, which would
+        # make every later parse of the data in this process wrong.
+        _toPythonMapping.clear()
+        _toPythonMapping.update(conversions)
     found = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         found.append(

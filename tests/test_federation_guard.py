@@ -235,28 +235,31 @@ def test_nesting_is_counted_past_escapes_and_comment_tricks() -> None:
 
 
 def test_the_endpoint_refuses_every_spelling_and_sends_nothing(recorder: Recorder) -> None:
-    from dakg.app import create_app
-    from dakg.settings import Settings
-    from fastapi.testclient import TestClient
+    """Every spelling, and LOAD, sent to a real `dakg serve` on loopback: 403, and the listener
+    sees nothing; an update nested too deep is refused before it is run."""
+    import httpx
+    from server_fixture import start_server
 
     before = len(recorder.seen)
-    client = TestClient(create_app(Settings.from_env(update_token="secret-token")))
-    for spelling in BYPASSES:
-        answer = client.get("/sparql", params={"query": spelling.format(t=recorder.url)})
-        assert answer.status_code == 403, (spelling, answer.text)
-    for update in (
-        f"LOAD <{recorder.url}>",
-        f"INSERT DATA {{ <a:s> <a:p> 1 }} ; trueLOAD <{recorder.url}>",
-    ):
-        answer = client.post(
-            "/sparql", data={"update": update}, headers={"Authorization": "Bearer secret-token"}
-        )
-        assert answer.status_code == 403 and "LOAD" in answer.text
-    deep = "INSERT DATA { " + "[ <a:p> " * 300 + "1" + " ]" * 300 + " }"
-    answer = client.post(
-        "/sparql", data={"update": deep}, headers={"Authorization": "Bearer secret-token"}
-    )
-    assert answer.status_code == 400 and "nests more than" in answer.text
+    server = start_server({"DAKG_UPDATE_TOKEN": "secret-token", "DAKG_WORKERS": "1"})
+    auth = {"Authorization": "Bearer secret-token"}
+    try:
+        with httpx.Client(base_url=server.base, timeout=30.0) as client:
+            for spelling in BYPASSES:
+                answer = client.get("/sparql", params={"query": spelling.format(t=recorder.url)})
+                assert answer.status_code == 403, (spelling, answer.text)
+            for update in (
+                f"LOAD <{recorder.url}>",
+                f"INSERT DATA {{ <a:s> <a:p> 1 }} ; trueLOAD <{recorder.url}>",
+            ):
+                answer = client.post("/sparql", data={"update": update}, headers=auth)
+                assert answer.status_code == 403 and "LOAD" in answer.text
+            deep = "INSERT DATA { " + "[ <a:p> " * 300 + "1" + " ]" * 300 + " }"
+            answer = client.post("/sparql", data={"update": deep}, headers=auth)
+            assert answer.status_code == 400 and "nests more than" in answer.text
+            assert client.get("/health").json()["status"] == "ok"
+    finally:
+        server.stop()
     assert len(recorder.seen) == before
 
 

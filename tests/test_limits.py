@@ -457,6 +457,35 @@ def test_several_http_workers_serve_one_port_and_count_together(workers: str) ->
         assert not any(alive(pid) for pid in query_workers)
 
 
+def test_a_killed_http_worker_leaves_no_query_worker_behind() -> None:
+    """SIGKILL an HTTP worker that is busy with a long query: its query workers (the busy one
+    included) end with it, within a few seconds, and are not left to run on unlimited."""
+    import signal
+    import threading
+
+    server = start_server(
+        {"DAKG_QUERY_PROCESSES": "2", "DAKG_QUERY_TIMEOUT": "60"}, args=("--workers", "2")
+    )
+    try:
+        found = http_workers_of(server.process.pid, 2)
+
+        def long_query() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(server.url("/sparql"), params={"query": CROSS_PRODUCT}, timeout=70)
+
+        for _ in range(2):  # one lands on each HTTP worker, or both on one: either way one is busy
+            threading.Thread(target=long_query, daemon=True).start()
+        time.sleep(1.5)
+        victim, orphans = next(iter(found.items()))
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in orphans) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in orphans), orphans
+    finally:
+        server.stop()
+
+
 ESTABLISHED, LISTEN = "01", "0A"  # TCP states as /proc/net/tcp writes them
 
 

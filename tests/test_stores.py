@@ -553,3 +553,37 @@ def test_credentials_are_sent_and_a_refusal_is_503(
     assert seen == [expected]
     assert "secret" not in repr(config) and "secret" not in config.describe()
     remote.close()
+
+
+def test_an_unfinished_load_into_an_engine_is_reported(tmp_path: Path) -> None:
+    """A `dakg load` into an engine that stops half-way (a source that does not parse, after one
+    that loaded) leaves the engine marked: /health says `incomplete` (503) and `dakg serve`
+    refuses it; a load that finishes clears the mark, which no dump or graph count shows."""
+    server = OxigraphServer.start(tmp_path / "data")
+    try:
+        bad = tmp_path / "broken.ttl"
+        bad.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")
+        good = ROOT / "data" / "ttl" / "pillars.ttl"
+        env = {**os.environ, "DAKG_ROOT": str(ROOT), **server.env}
+        stopped = subprocess.run(
+            [str(DAKG), "load", "--to", server.store, str(good), str(bad)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert stopped.returncode == 2, stopped.stderr
+        settings = Settings.from_env(root=ROOT, store=server.store)
+        with mock.patch.dict(os.environ, server.env), TestClient(create_app(settings)) as client:
+            health = client.get("/health")
+            assert health.status_code == 503 and health.json()["status"] == "incomplete"
+        refused = subprocess.run(
+            [str(DAKG), "serve", "--port", "1", "--store", server.store],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert refused.returncode == 2 and "did not finish" in refused.stderr
+        dakg_load(server.store, server.env, str(good))
+        with mock.patch.dict(os.environ, server.env), TestClient(create_app(settings)) as client:
+            health = client.get("/health")
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            dump = client.get("/download/dakg.nq").text
+            assert "load-incomplete" not in dump
+    finally:
+        server.stop()
