@@ -70,7 +70,7 @@ fmt: $(TEST_STAMP)
 # `dakg load`. Tests about one store only are deselected by their marker (see pyproject.toml).
 SERVICE_TESTS := $(addprefix tests/,test_sparql_protocol.py test_sparql_clients.py \
 	test_sparql_parity.py test_sparql_page.py test_api.py test_dereference.py test_downloads.py \
-	test_resources.py test_observability.py test_browser.py)
+	test_resources.py test_observability.py test_browser.py test_predeclared_prefixes.py)
 
 test: deps $(TEST_STAMP) lint
 	$(BIN)/dakg validate

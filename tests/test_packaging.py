@@ -214,6 +214,13 @@ def test_installed_serve_answers(installed: Path, tmp_path: Path) -> None:
         assert len(rows) == 19
         with urllib.request.urlopen(f"{base}/", timeout=30) as answer:
             assert "マイナンバーカード" in answer.read().decode()
+        # the query page and everything it loads (YASGUI's files are package data)
+        page = urllib.request.Request(f"{base}/sparql", headers={"accept": "text/html"})
+        with urllib.request.urlopen(page, timeout=30) as answer:
+            assert "/static/yasgui/yasgui.min.js" in answer.read().decode()
+        for name in ("yasgui/yasgui.min.js", "yasgui/yasgui.min.css", "sparql.js", "sparql.css"):
+            with urllib.request.urlopen(f"{base}/static/{name}", timeout=30) as answer:
+                assert len(answer.read()) > 1000, name
     finally:
         server.terminate()
         server.wait(timeout=30)
