@@ -140,3 +140,166 @@ def test_the_timeline_and_charts_render_and_link(browser, live_server) -> None:
     save_screenshot(browser, "timeline-en")
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+# ---- the query page (YASGUI) ------------------------------------------------------------------
+
+
+def wait_for(browser, condition, timeout: float = 20.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(lambda _: condition())
+
+
+def editor_value(browser) -> str:
+    return browser.execute_script(
+        "return window.dakgQueryPage.yasgui.getTab().getYasqe().getValue()"
+    )
+
+
+def result_rows(browser) -> list[list[str]]:
+    """The cells of the result table's rows now shown (row number first)."""
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('.yasr_results table.dataTable tbody tr'))"
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent.trim()))"
+    )
+
+
+def run_query(browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    chip = browser.find_elements(By.CSS_SELECTOR, ".yasr_response_chip")
+    before = chip[0].text if chip else None
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    wait_for(
+        browser,
+        lambda: (
+            browser.find_elements(By.CSS_SELECTOR, ".yasr_response_chip")
+            and " in " in browser.find_element(By.CSS_SELECTOR, ".yasr_response_chip").text
+            and browser.find_element(By.CSS_SELECTOR, ".yasr_response_chip").text != before
+        ),
+    )
+
+
+def test_the_query_page_runs_sorts_pages_charts_and_shares(browser, live_server) -> None:
+    """A reader's way through the query page in a real browser, under its real policy."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    browser.get_log("browser")
+    browser.get(live_server.url("/sparql?lang=en"))
+    browser.execute_script("window.localStorage.clear()")  # no history from an earlier run
+    browser.get(live_server.url("/sparql?lang=en"))
+    wait_for(browser, lambda: browser.execute_script("return !!window.dakgQueryPage"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Query with SPARQL"
+    assert browser.find_element(By.CSS_SELECTOR, "header.site .lang-switch")
+
+    # pick a saved query: the editor shows it and the address names it
+    Select(browser.find_element(By.ID, "examples")).select_by_value("timeline")
+    assert "# title: Timeline of dated events" in editor_value(browser)
+    assert browser.current_url.endswith("/sparql?saved=timeline&lang=en")
+    assert "The dated events" in browser.find_element(By.ID, "description").text
+    run_query(browser)
+    rows = result_rows(browser)
+    assert len(rows) == 17, rows  # the report period's dated events and publications
+    header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, ".yasr_results thead th")]
+    date_column = header.index("date")
+    dates = [row[date_column] for row in rows]
+    assert dates == sorted(dates)  # the query's own order
+
+    # sort by date, descending (the column's second click)
+    def sort_order() -> str | None:
+        th = browser.find_elements(By.CSS_SELECTOR, ".yasr_results thead th")[date_column]
+        return th.get_attribute("aria-sort")
+
+    for order in ("ascending", "descending"):
+        browser.find_elements(By.CSS_SELECTOR, ".yasr_results thead th")[date_column].click()
+        wait_for(browser, lambda order=order: sort_order() == order)
+    descending = [row[date_column] for row in result_rows(browser)]
+    assert descending == sorted(dates, reverse=True) and descending != dates
+
+    # pages of ten, in the order chosen: the second holds the last seven
+    Select(browser.find_element(By.CSS_SELECTOR, ".tableSizer")).select_by_value("10")
+    assert [row[date_column] for row in result_rows(browser)] == descending[:10]
+    browser.find_element(By.CSS_SELECTOR, ".dt-paging-button.next").click()
+    wait_for(browser, lambda: len(result_rows(browser)) == 7)
+    assert [row[date_column] for row in result_rows(browser)] == descending[10:]
+
+    # the timeline draws one dot a row, placed in date order
+    browser.find_element(By.CSS_SELECTOR, ".select_timeline").click()
+    dots = browser.find_elements(By.CSS_SELECTOR, ".dakg-timeline-svg circle")
+    assert len(dots) == 17
+    xs = [float(dot.get_attribute("cx")) for dot in dots]
+    assert xs == sorted(xs) and xs[-1] > xs[0]
+    save_screenshot(browser, "sparql-timeline-en")
+
+    # a saved query of counts: the chart view draws a bar a row, the longest for the most
+    Select(browser.find_element(By.ID, "examples")).select_by_value("indicators")
+    run_query(browser)
+    chart = browser.find_element(By.CSS_SELECTOR, ".select_chart")
+    assert "disabled" not in chart.get_attribute("class")
+    chart.click()
+    bars = browser.find_elements(By.CSS_SELECTOR, ".dakg-chart-svg rect")
+    assert len(bars) > 1
+    widths = [float(bar.get_attribute("width")) for bar in bars]
+    assert widths[0] == max(widths) and widths[0] > widths[-1]  # ORDER BY DESC(?observations)
+    assert bars[0].size["width"] > 100
+    links = browser.find_elements(By.CSS_SELECTOR, ".dakg-chart-svg a")
+    assert len(links) == len(bars)  # each label leads to its indicator's page here
+    assert links[0].get_dom_attribute("href").startswith("/id/indicator/")
+    save_screenshot(browser, "sparql-chart-en")
+    browser.find_element(By.CSS_SELECTOR, ".select_table").click()
+
+    # edit the query (typed into the editor) and run it: the address now holds its text
+    textarea = browser.find_element(By.CSS_SELECTOR, ".CodeMirror textarea")
+    browser.find_element(By.CSS_SELECTOR, ".CodeMirror-code").click()
+    textarea.send_keys(Keys.CONTROL, Keys.END)
+    textarea.send_keys(Keys.ENTER, "LIMIT 3")
+    edited = editor_value(browser)
+    assert edited.rstrip().endswith("LIMIT 3")
+    run_query(browser)
+    assert len(result_rows(browser)) == 3
+    assert "query=" in browser.current_url and "saved=" not in browser.current_url
+    assert browser.find_element(By.ID, "share").get_attribute("value") == browser.current_url
+
+    # a syntax error is marked on its line (the `}` that closes nothing on line 5)
+    browser.execute_script(
+        "window.dakgQueryPage.yasgui.getTab().getYasqe()"
+        ".setValue('SELECT *\\nWHERE {\\n  ?s ?p ?o .\\n  FILTER (\\n}\\n')"
+    )
+    marked = wait_for(
+        browser,
+        lambda: browser.execute_script(
+            "return Array.from(document.querySelectorAll('.CodeMirror-code > div'))"
+            ".filter(l => l.querySelector('.parseErrorIcon'))"
+            ".map(l => l.querySelector('.CodeMirror-linenumber').textContent)"
+        ),
+    )
+    assert marked == ["5"]
+
+    # follow a share link that names a saved query: it opens and runs; Back returns to the edit
+    browser.get(live_server.url("/sparql?saved=standard-foundations&lang=en"))
+    wait_for(browser, lambda: browser.execute_script("return !!window.dakgQueryPage"))
+    assert "# title: Standards a standard builds on" in editor_value(browser)
+    assert Select(browser.find_element(By.ID, "examples")).first_selected_option.text == (
+        "Standards a standard builds on"
+    )
+    wait_for(browser, lambda: len(result_rows(browser)) > 0)
+    assert any("Peppol" in cell for row in result_rows(browser) for cell in row)
+    browser.back()
+    wait_for(browser, lambda: browser.execute_script("return !!window.dakgQueryPage"))
+    assert editor_value(browser) == edited
+    # the language switch keeps the query
+    switch = browser.find_element(By.CSS_SELECTOR, '.lang-switch a[hreflang="ja"]')
+    assert "query=" in switch.get_attribute("href")
+    switch.click()
+    wait_for(browser, lambda: browser.execute_script("return !!window.dakgQueryPage"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
+    assert editor_value(browser) == edited
+
+    # the queries run here are offered again
+    recent = [o.text for o in Select(browser.find_element(By.ID, "recent")).options]
+    assert "Indicators" in recent and "Timeline of dated events" in recent
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors

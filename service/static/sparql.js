@@ -202,7 +202,16 @@
   }
 
   function clip(text, n) {
-    return text.length > n ? text.slice(0, n - 1) + "…" : text;
+    // A wide (CJK) character takes about two narrow ones' room.
+    const room = /[^\u0000-\u02ff]/.test(text) ? Math.floor(n / 2) + 2 : n;
+    return text.length > room ? text.slice(0, room - 1) + "…" : text;
+  }
+
+  function target(data, row, label) {
+    // What a row's label links to: the label itself when an IRI, else the row's first IRI.
+    if (row[label] && row[label].type === "uri") return row[label];
+    const v = data.vars.find((name) => row[name] && row[name].type === "uri");
+    return v ? row[v] : null;
   }
 
   class ChartPlugin {
@@ -217,7 +226,7 @@
       const rows = data.rows.filter((r) => numeric(r[columns.number])).slice(0, 200);
       const values = rows.map((r) => Number(r[columns.number].value));
       const max = Math.max(0, ...values), min = Math.min(0, ...values);
-      const width = 760, left = 260, right = 70, bar = 22, gap = 6, top = 28;
+      const width = 760, left = 290, right = 70, bar = 22, gap = 6, top = 28;
       const height = top + rows.length * (bar + gap) + 10;
       const scale = (v) => left + ((v - min) / ((max - min) || 1)) * (width - left - right);
       const picture = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": `${words.chart}: ${columns.number} / ${columns.label}`, class: "dakg-chart-svg" });
@@ -230,7 +239,7 @@
         const g = svg("g", { class: "bar" });
         const title = svg("title", {}, `${name}: ${row[columns.number].value}`);
         g.appendChild(title);
-        g.appendChild(linked(svg("text", { x: left - 8, y: y + bar * 0.7, "text-anchor": "end" }, clip(name, 34)), row[columns.label]));
+        g.appendChild(linked(svg("text", { x: left - 8, y: y + bar * 0.7, "text-anchor": "end" }, clip(name, 40)), target(data, row, columns.label)));
         const x0 = scale(Math.min(0, value)), x1 = scale(Math.max(0, value));
         g.appendChild(svg("rect", { x: x0, y: y, width: Math.max(1, x1 - x0), height: bar, rx: 2 }));
         g.appendChild(svg("text", { x: x1 + 6, y: y + bar * 0.7, class: "value" }, Number(value).toLocaleString(pageLang)));
@@ -276,7 +285,7 @@
         g.appendChild(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "date" }, event.row[columns.date].value));
         g.appendChild(svg("circle", { cx: x, cy: y, r: 5 }));
         const anchorEnd = x > width * 0.6;
-        g.appendChild(linked(svg("text", { x: anchorEnd ? x - 9 : x + 9, y: y + 4, "text-anchor": anchorEnd ? "end" : "start" }, clip(label, 60)), columns.label && event.row[columns.label]));
+        g.appendChild(linked(svg("text", { x: anchorEnd ? x - 9 : x + 9, y: y + 4, "text-anchor": anchorEnd ? "end" : "start" }, clip(label, 60)), columns.label ? target(data, event.row, columns.label) : null));
         picture.appendChild(g);
       });
       box.appendChild(picture);
@@ -354,12 +363,17 @@
     remember(query);
   });
 
-  window.addEventListener("popstate", () => {
+  function followAddress() {
     const found = fromAddress();
     if (!found) return;
-    setQuery(found.query, found.example);
+    if (editor().getValue() !== found.query) setQuery(found.query, found.example);
     showAddress(found.query, false);
-  });
+  }
+
+  // Back and Forward, within the page or into it from the browser's page cache: the editor
+  // shows the query the address names.
+  window.addEventListener("popstate", followAddress);
+  window.addEventListener("pageshow", (event) => { if (event.persisted) followAddress(); });
 
   // A link that names a query runs it; the page's own first query waits for the reader.
   if (start) editor().query().catch(() => {});
