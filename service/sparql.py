@@ -1028,6 +1028,9 @@ class QueryPage:
     config: str
     etag_seed: str
     policy: str
+    # A digest of the page's own files, in their URLs: a new version is fetched anew at once,
+    # however long a browser keeps the old one.
+    assets: str
     # The newest of the files the page is built from (Last-Modified).
     modified: float
 
@@ -1052,7 +1055,8 @@ class QueryPage:
         seed = hashlib.sha256(
             text.encode() + b"".join(p.read_bytes() for p in files[:2] if p.exists())
         ).hexdigest()
-        return cls(text, seed, page_policy(), modified)
+        assets = hashlib.sha256(b"".join((STATIC / name).read_bytes() for name in PAGE_FILES))
+        return cls(text, seed, page_policy(), assets.hexdigest()[:12], modified)
 
     def render(self, request: Request) -> bytes:
         lang, explicit = html.choose_language(
@@ -1071,6 +1075,7 @@ class QueryPage:
                 t=locale.t,
                 site_licence=site_licence(request),
                 config=markupsafe.Markup(self.config),
+                assets=self.assets,
                 messages=markupsafe.Markup(script_json(PAGE_MESSAGES[lang])),
             )
             .encode("utf-8")
@@ -1132,6 +1137,8 @@ PAGE_MESSAGES = {
         "recent": "最近の問合せ",
         "choose_recent": "— 最近の問合せを選ぶ —",
         "copied": "コピーしました",
+        "editor": "SPARQL問合せ",
+        "page_size": "1ページの行数",
     },
     "en": {
         "chart": "Chart",
@@ -1141,6 +1148,8 @@ PAGE_MESSAGES = {
         "recent": "Recent queries",
         "choose_recent": "— choose a recent query —",
         "copied": "Copied",
+        "editor": "SPARQL query",
+        "page_size": "Rows a page",
     },
 }
 

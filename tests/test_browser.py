@@ -303,3 +303,100 @@ def test_the_query_page_runs_sorts_pages_charts_and_shares(browser, live_server)
     assert "Indicators" in recent and "Timeline of dated events" in recent
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+NARROW_PAGES = (
+    "/sparql?lang=en&saved=timeline",
+    "/sparql?lang=ja",
+    "/?lang=ja",
+    "/id/initiative/mynumber-card?lang=ja",
+    "/def/?lang=en",
+    "/search?q=cloud&lang=en",
+    "/download/",
+)
+
+
+def axe_violations(browser) -> list[dict]:
+    """axe-core's serious and critical violations of the page now shown."""
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    found = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then("
+        "  r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
+        "    nodes: v.nodes.map(n => n.target.join(' '))}))),"
+        "  e => done([{id: 'axe failed', impact: 'critical', nodes: [String(e)]}]))"
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_query_page_has_no_serious_accessibility_violation(browser, live_server, width):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(live_server.url("/sparql?lang=en&saved=timeline"))
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, ".select_table"))
+        browser.find_element(By.CSS_SELECTOR, ".select_table").click()
+        wait_for(browser, lambda: len(result_rows(browser)) > 0)
+        assert browser.execute_script("return window.innerWidth") == width
+        assert axe_violations(browser) == []
+        browser.find_element(By.CSS_SELECTOR, ".select_timeline").click()
+        assert axe_violations(browser) == []
+        save_screenshot(browser, f"sparql-{width}")
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def test_every_page_fits_390_pixels(browser, live_server) -> None:
+    """Nothing runs off the side of a phone's screen: the page never scrolls sideways."""
+    browser.set_window_size(390, 900)
+    try:
+        for path in NARROW_PAGES:
+            browser.get(live_server.url(path))
+            inner, scroll = browser.execute_script(
+                "return [document.documentElement.clientWidth,"
+                " document.documentElement.scrollWidth]"
+            )
+            assert inner <= 390 and scroll <= inner, (path, inner, scroll)
+            viewport = browser.execute_script(
+                "const m = document.querySelector('meta[name=viewport]');return m && m.content"
+            )
+            # (the downloads page, which service/void.py writes, has none of the site's head yet)
+            if not path.startswith("/download/"):
+                assert viewport == "width=device-width, initial-scale=1", path
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def contrast(rgb: tuple[float, float, float], other=(255, 255, 255)) -> float:
+    def luminance(c):
+        channels = [v / 255 for v in c]
+        lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    light, dark = sorted((luminance(rgb), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/sparql?lang=en"])
+def test_the_focus_ring_stands_out_against_white(browser, live_server, path) -> None:
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(live_server.url(path))
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)  # the skip link
+    for _ in range(3):  # and on to the header's links
+        focused = browser.switch_to.active_element
+        style = browser.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth,"
+            " s.outlineColor]",
+            focused,
+        )
+        assert style[0] == "solid" and float(style[1].removesuffix("px")) >= 2, style
+        rgb = tuple(float(v) for v in re.findall(r"[\d.]+", style[2])[:3])
+        assert contrast(rgb) >= 3, (focused.text, style)
+        focused.send_keys(Keys.TAB)

@@ -23,7 +23,7 @@
   const byName = new Map(examples.map((e) => [e.name, e]));
   const prefixes = config.prefixes || {};
   const longestFirst = Object.entries(prefixes).sort((a, b) => b[1].length - a[1].length);
-  const root = document.querySelector('link[href$="/static/sparql.css"]').getAttribute("href").replace(/\/static\/sparql\.css$/, "");
+  const root = document.querySelector('link[href*="/static/sparql.css"]').getAttribute("href").replace(/\/static\/sparql\.css(\?.*)?$/, "");
   const endpoint = new URL(root + "/sparql", window.location.origin).href;
   const pageLang = document.documentElement.lang;
   const explicitLang = new URLSearchParams(window.location.search).has("lang");
@@ -229,7 +229,7 @@
       const width = 760, left = 290, right = 70, bar = 22, gap = 6, top = 28;
       const height = top + rows.length * (bar + gap) + 10;
       const scale = (v) => left + ((v - min) / ((max - min) || 1)) * (width - left - right);
-      const picture = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": `${words.chart}: ${columns.number} / ${columns.label}`, class: "dakg-chart-svg" });
+      const picture = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "group", "aria-label": `${words.chart}: ${columns.number} / ${columns.label}`, class: "dakg-chart-svg" });
       picture.appendChild(svg("text", { x: left, y: 16, class: "axis" }, columns.number));
       picture.appendChild(svg("line", { x1: scale(0), x2: scale(0), y1: top - 4, y2: height - 6, class: "zero" }));
       rows.forEach((row, i) => {
@@ -266,7 +266,7 @@
       const width = 760, left = 110, lane = 22, top = 30;
       const height = top + events.length * lane + 10;
       const scale = (t) => left + 10 + ((t - first) / ((last - first) || 1)) * (width - left - 30);
-      const picture = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": `${words.timeline}: ${columns.date}`, class: "dakg-timeline-svg" });
+      const picture = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "group", "aria-label": `${words.timeline}: ${columns.date}`, class: "dakg-timeline-svg" });
       picture.appendChild(svg("line", { x1: left + 10, x2: width - 20, y1: top - 10, y2: top - 10, class: "axis-line" }));
       const startYear = new Date(first).getUTCFullYear(), endYear = new Date(last).getUTCFullYear();
       const step = Math.max(1, Math.ceil((endYear - startYear + 1) / 10));
@@ -310,6 +310,7 @@
   const firstQuery = start ? start.query : (examples[0] ? examples[0].query : "SELECT * WHERE { ?s ?p ?o } LIMIT 10");
   const yasgui = new Yasgui($("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
+    autofocus: false,
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: () => [{ endpoint: endpoint }], keys: [] },
     populateFromUrl: false,
@@ -320,6 +321,18 @@
   });
   const tab = () => yasgui.getTab();
   const editor = () => tab().getYasqe();
+
+  // Names for what YASGUI leaves unnamed, so that a screen reader can say what each control is.
+  function nameControls() {
+    const input = editor().getInputField();
+    if (input) input.setAttribute("aria-label", words.editor);
+    const scroller = editor().getWrapperElement().querySelector(".CodeMirror-scroll");
+    // The editor's scrolling area takes the focus too, so that a long query scrolls by keyboard.
+    if (scroller) { scroller.setAttribute("tabindex", "0"); scroller.setAttribute("role", "region"); scroller.setAttribute("aria-label", words.editor); }
+    for (const select of document.querySelectorAll("#yasgui .tableSizer")) select.setAttribute("aria-label", words.page_size);
+  }
+  nameControls();
+  tab().getYasr().on("drawn", nameControls);
 
   function setQuery(query, example) {
     const current = tab();
