@@ -8,6 +8,7 @@ JavaScript and no inline style, so they are served under a strict Content-Securi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,6 +83,11 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "downloads": ("ダウンロード", "Downloads"),
         "entities": ("実体一覧", "Entities"),
         "api": ("API", "API"),
+        "api_docs": ("REST APIの説明", "The REST API"),
+        "api_docs_intro": (
+            "保存された問合せをJSON・CSVで返すREST APIです。各経路を開いて、その場で試せます。機械向けの説明はOpenAPI文書にあります。",
+            "The saved queries as a REST API answering in JSON or CSV. Open a route to read it and try it here; the machine-readable description is the OpenAPI document.",
+        ),
         "search": ("検索", "Search"),
         "search_label": ("ラベル・別名・キーで検索", "Search labels, other names and keys"),
         "search_placeholder": ("例: マイナ、cloud", "e.g. マイナ, cloud"),
@@ -1144,3 +1150,50 @@ class Pages:
         self, status: int, locale: Locale, iri: str | None, message: str | None = None
     ) -> str:
         return self.render("error.html", locale, status=status, iri=iri, message=message)
+
+
+# ---- pages outside the linked-data pages (the query page, the API docs) ---------------------
+
+DEFAULT_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+
+
+@functools.cache
+def standalone_templates() -> jinja2.Environment:
+    """The templates' environment for pages built without the dataset's Pages."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def request_locale(request: Any, base_iri: str, path: str) -> Locale:
+    """The reader's language (?lang=, else Accept-Language) and how to link from this page."""
+    lang, explicit = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
+    root = request.scope.get("root_path", "").rstrip("/")
+    return Locale(lang, explicit, root, base_iri, path, params)
+
+
+def site_licence(app: Any) -> str:
+    """The data's licence as the other pages show it; CC BY 4.0 while the store cannot say."""
+    try:
+        from .resources import site_of
+
+        return site_of(app).catalogue.licence
+    except Exception:  # the store is down: these pages are still served
+        return DEFAULT_LICENCE
+
+
+def render_standalone(request: Any, template: str, path: str, **context: Any) -> str:
+    """A page with the site's header, language switch and footer, in the reader's language."""
+    locale = request_locale(request, request.app.state.settings.base_iri, path)
+    return (
+        standalone_templates()
+        .get_template(template)
+        .render(locale=locale, t=locale.t, site_licence=site_licence(request.app), **context)
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
-import functools
 import hashlib
 import hmac
 import json
@@ -29,7 +28,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
-import jinja2
 import markupsafe
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
@@ -1059,27 +1057,16 @@ class QueryPage:
         return cls(text, seed, page_policy(), assets.hexdigest()[:12], modified)
 
     def render(self, request: Request) -> bytes:
-        lang, explicit = html.choose_language(
-            request.query_params.get("lang"), request.headers.get("accept-language")
+        lang = html.request_locale(request, "", PATH).lang
+        page = html.render_standalone(
+            request,
+            "sparql.html",
+            PATH,
+            config=markupsafe.Markup(self.config),
+            assets=self.assets,
+            messages=markupsafe.Markup(script_json(PAGE_MESSAGES[lang])),
         )
-        params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
-        root = request.scope.get("root_path", "").rstrip("/")
-        locale = html.Locale(
-            lang, explicit, root, request.app.state.settings.base_iri, PATH, params
-        )
-        return (
-            page_templates()
-            .get_template("sparql.html")
-            .render(
-                locale=locale,
-                t=locale.t,
-                site_licence=site_licence(request),
-                config=markupsafe.Markup(self.config),
-                assets=self.assets,
-                messages=markupsafe.Markup(script_json(PAGE_MESSAGES[lang])),
-            )
-            .encode("utf-8")
-        )
+        return page.encode("utf-8")
 
     def response(self, request: Request) -> Response:
         body = self.render(request)
@@ -1102,6 +1089,8 @@ class QueryPage:
 # policy allows scripts, styles and requests from 'self' only (no inline script or style: the
 # configuration travels in a JSON <script> that is data, not code).
 PAGE_FILES = ("sparql.js", "sparql.css", "yasgui/yasgui.min.js", "yasgui/yasgui.min.css")
+# The API docs' own files (the page is service/app.py's /docs), served here with the above.
+DOCS_FILES = ("docs.js", "docs.css")
 
 
 def page_policy() -> str:
@@ -1154,27 +1143,6 @@ PAGE_MESSAGES = {
 }
 
 
-@functools.cache
-def page_templates() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(html.TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def site_licence(request: Request) -> str:
-    """The data's licence as the other pages show it; CC BY 4.0 while the store cannot say."""
-    try:
-        from .resources import site_of
-
-        return site_of(request.app).catalogue.licence
-    except Exception:  # the store is down: the query page is still served
-        return "https://creativecommons.org/licenses/by/4.0/"
-
-
 TERM_TYPES = {
     "http://www.w3.org/2002/07/owl#Class": "classes",
     "http://www.w3.org/2000/01/rdf-schema#Class": "classes",
@@ -1219,7 +1187,7 @@ def page_file(name: str) -> Callable[[Request], Any]:
 
 
 # Only these paths: the rest of /static/ belongs to the other routers.
-for _name in PAGE_FILES:
+for _name in (*PAGE_FILES, *DOCS_FILES):
     router.add_route(
         f"/static/{_name}", page_file(_name), methods=["GET", "HEAD"], include_in_schema=False
     )

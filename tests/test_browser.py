@@ -40,6 +40,8 @@ PAGES = (
     ("ontology-en", "/def/?lang=en", "en", "Digital Agency activity knowledge graph vocabulary"),
     ("ontology-term-ja", "/def/Initiative?lang=ja", "ja", "取組"),
     ("index-en", "/id/initiative?lang=en", "en", "Initiative"),
+    ("sparql-ja", "/sparql?lang=ja", "ja", "SPARQLで問い合わせる"),
+    ("docs-en", "/docs?lang=en", "en", "The REST API"),
 )
 MAX_HEIGHT = 12000
 
@@ -314,6 +316,7 @@ NARROW_PAGES = (
     "/def/?lang=en",
     "/search?q=cloud&lang=en",
     "/download/",
+    "/docs?lang=ja",
 )
 
 
@@ -400,3 +403,17 @@ def test_the_focus_ring_stands_out_against_white(browser, live_server, path) -> 
         rgb = tuple(float(v) for v in re.findall(r"[\d.]+", style[2])[:3])
         assert contrast(rgb) >= 3, (focused.text, style)
         focused.send_keys(Keys.TAB)
+
+
+def test_the_api_docs_draw_every_route_inside_the_site_page(browser, live_server) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get_log("browser")
+    browser.get(live_server.url("/docs?lang=ja"))
+    wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
+    paths = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")]
+    assert "/api/initiatives" in paths and "/search" in paths
+    assert browser.find_element(By.TAG_NAME, "h1").text == "REST APIの説明"
+    assert browser.find_element(By.CSS_SELECTOR, '.lang-switch a[hreflang="en"]')
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
