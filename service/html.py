@@ -84,6 +84,18 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "entities": ("実体一覧", "Entities"),
         "api": ("API", "API"),
         "api_docs": ("REST APIの説明", "The REST API"),
+        "downloads_intro": (
+            "グラフ全体を一つのファイルで。形式ごとに同じ内容です。",
+            "The whole graph in one file, the same in every format.",
+        ),
+        "dataset_version": ("データセットの版", "Dataset version"),
+        "file": ("ファイル", "File"),
+        "format": ("形式", "Format"),
+        "size": ("大きさ", "Size"),
+        "checksum_note": (
+            "ダウンロードしたファイルはSHA-256で確かめられます:",
+            "Check a downloaded file against its SHA-256:",
+        ),
         "api_docs_intro": (
             "保存された問合せをJSON・CSVで返すREST APIです。各経路を開いて、その場で試せます。機械向けの説明はOpenAPI文書にあります。",
             "The saved queries as a REST API answering in JSON or CSV. Open a route to read it and try it here; the machine-readable description is the OpenAPI document.",
@@ -1196,4 +1208,25 @@ def render_standalone(request: Any, template: str, path: str, **context: Any) ->
         standalone_templates()
         .get_template(template)
         .render(locale=locale, t=locale.t, site_licence=site_licence(request.app), **context)
+    )
+
+
+def format_size(size: int, lang: str) -> str:
+    """A file size for people: bytes, KB or MB (1000s, as sizes on the web are read)."""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,} バイト" if lang == "ja" else f"{size:,} bytes"
+
+
+def downloads_page(request: Any, dumps: Sequence[Mapping[str, Any]], version: str) -> str:
+    """The downloads page: each dump (file, format, mediaType, description, size in bytes,
+    sha256 in hex) with the site's header, in the reader's language."""
+    return render_standalone(
+        request,
+        "downloads.html",
+        "/download/",
+        dumps=dumps,
+        version=version,
+        format_size=format_size,
     )
