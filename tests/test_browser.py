@@ -417,3 +417,39 @@ def test_the_api_docs_draw_every_route_inside_the_site_page(browser, live_server
     assert browser.find_element(By.CSS_SELECTOR, '.lang-switch a[hreflang="en"]')
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_the_editor_offers_our_prefixes_classes_and_properties(browser, live_server) -> None:
+    """Typed into the editor: a known prefix brings its PREFIX line, and Ctrl+Space completes the
+    ontology's own class and property names, from the page's lists (no other server is asked:
+    the page's policy would refuse, and the console would say so)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get_log("browser")
+    browser.get(live_server.url("/sparql?lang=en"))
+    wait_for(browser, lambda: browser.execute_script("return !!window.dakgQueryPage"))
+    browser.execute_script(
+        "const y = window.dakgQueryPage.yasgui.getTab().getYasqe();"
+        "y.setValue('SELECT * WHERE {\\n  \\n}'); y.focus(); y.setCursor({line: 1, ch: 2})"
+    )
+    typing = browser.find_element(By.CSS_SELECTOR, ".CodeMirror textarea")
+    typing.send_keys("?s a dakg:")
+    wait_for(browser, lambda: editor_value(browser).startswith("PREFIX dakg: <"))
+
+    def offered(text: str) -> list[str]:
+        typing.send_keys(text)
+        typing.send_keys(Keys.CONTROL, " ")
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"))
+        found = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")]
+        typing.send_keys(Keys.ENTER)
+        return found
+
+    assert offered("Ini") == ["dakg:Initiative"]
+    assert offered(" ; dakg:leadA") == ["dakg:leadAgency"]
+    assert editor_value(browser) == (
+        "PREFIX dakg: <https://w3id.org/dakg/def/>\n"
+        "SELECT * WHERE {\n  ?s a dakg:Initiative ; dakg:leadAgency\n}"
+    )
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
