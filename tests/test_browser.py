@@ -209,6 +209,12 @@ def test_the_query_page_runs_sorts_pages_charts_and_shares(browser, live_server)
     date_column = header.index("date")
     dates = [row[date_column] for row in rows]
     assert dates == sorted(dates)  # the query's own order
+    # the graph's IRIs lead to their pages here
+    first = browser.find_element(By.CSS_SELECTOR, ".yasr_results a.iri")
+    assert first.get_dom_attribute("href").startswith("https://w3id.org/dakg/id/")
+    browser.execute_script("arguments[0].focus()", first)  # as the keyboard reaches it
+    assert first.get_dom_attribute("href").startswith("/id/document/")
+    assert first.get_dom_attribute("target") is None
 
     # sort by date, descending (the column's second click)
     def sort_order() -> str | None:

@@ -368,6 +368,19 @@
   });
   $("share").addEventListener("focus", () => $("share").select());
 
+  // The graph's IRIs in the results lead to their pages on this server (as the chart's do),
+  // in this window; other IRIs go where they say. Rewritten as a link is reached, since the
+  // table draws its rows anew on every page and sort.
+  function localise(event) {
+    const link = event.target.closest && event.target.closest("#yasgui a.iri");
+    if (!link || !config.base || !link.href.startsWith(config.base)) return;
+    link.href = localHref(link.href);
+    link.removeAttribute("target");
+  }
+  for (const type of ["mousedown", "focusin", "mouseover", "touchstart"]) {
+    $("yasgui").addEventListener(type, localise, { passive: true });
+  }
+
   yasgui.on("query", (instance, current) => {
     const query = current.getQuery();
     current.setEndpoint(endpoint);
