@@ -459,3 +459,22 @@ def test_the_editor_offers_our_prefixes_classes_and_properties(browser, live_ser
     )
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize(
+    "path", ["/docs?lang=en", "/download/", "/search?q=cloud&lang=ja", "/def/?lang=en"]
+)
+def test_the_other_front_pages_have_no_serious_accessibility_violation(
+    browser, live_server, path, width
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get(live_server.url(path))
+        if path.startswith("/docs"):
+            wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
+        assert axe_violations(browser) == []
+    finally:
+        browser.set_window_size(1280, 1000)

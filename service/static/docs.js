@@ -6,7 +6,8 @@
     url: holder.dataset.openapi,
     dom_id: "#swagger-ui",
     layout: "BaseLayout",
-    deepLinking: true,
+    // No deep links: Swagger UI writes them as links inside each route's button.
+    deepLinking: false,
     showExtensions: true,
     showCommonExtensions: true,
     // No badge that asks validator.swagger.io about the document.
