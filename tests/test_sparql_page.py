@@ -196,3 +196,14 @@ def test_result_values_are_shown_as_text_not_html(live_server):
     dom = rendered(f"{live_server.sparql}?query={quote(query)}")
     assert '<span class="nonIri">&lt;img src=x onerror="document.title=1"&gt;</span>' in dom
     assert "<img" not in dom
+
+
+def test_behind_a_root_path_the_page_loads_and_links_under_it(service_store):
+    app = create_app(Settings.from_env(), service_store.dataset())
+    with TestClient(app, root_path="/dakg") as prefixed:
+        page = prefixed.get("/dakg/sparql", headers={"accept": BROWSER_ACCEPT}).text
+        loads = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]*)\"", page)
+        assert loads and all(url.startswith("/dakg/static/") for url in loads), loads
+        assert 'href="/dakg/sparql?lang=en"' in page  # the language switch
+        for url in loads:
+            assert prefixed.get(url).status_code == 200, url
