@@ -74,7 +74,8 @@ fmt: $(TEST_STAMP)
 SERVICE_TESTS := $(addprefix tests/,test_sparql_protocol.py test_sparql_clients.py \
 	test_sparql_parity.py test_sparql_page.py test_api.py test_dereference.py test_downloads.py \
 	test_resources.py test_observability.py test_browser.py test_search.py \
-	test_negotiation_families.py test_w3c_protocol.py test_stable_answers.py)
+	test_negotiation_families.py test_w3c_protocol.py test_stable_answers.py \
+	test_predeclared_prefixes.py)
 
 test: deps $(TEST_STAMP) lint
 	$(BIN)/dakg validate

@@ -11,14 +11,19 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from . import __version__, negotiation, resources, search, sparql, void
+from . import __version__, html, negotiation, resources, search, sparql, void
 from .api import api_router
 from .backends import RemoteStore, StoreError, load_incomplete, service_query
 from .dataset import UNKNOWN, Dataset
@@ -225,18 +230,11 @@ SWAGGER_UI = "/static/swagger-ui"
 
 
 async def swagger_page(request: Request) -> Response:
-    """Swagger UI, its files served from our own origin (swagger-ui-bundle-v2), so that the
-    documentation works without the internet."""
-    root = request.scope.get("root_path", "").rstrip("/")
-    return get_swagger_ui_html(
-        openapi_url=root + OPENAPI,
-        title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
-        swagger_favicon_url=f"{root}/static/resources-icon.svg",
-        # No badge that asks validator.swagger.io about the document.
-        swagger_ui_parameters={"validatorUrl": None},
-    )
+    """Swagger UI in the site's page (its header, language switch and footer), its files served
+    from our own origin (swagger-ui-bundle-v2), so that the documentation works without the
+    internet."""
+    page = html.render_standalone(request, "docs.html", "/docs", openapi=OPENAPI)
+    return HTMLResponse(page, headers={"vary": "Accept-Language"})
 
 
 async def redoc_page(request: Request) -> Response:

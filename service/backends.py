@@ -31,6 +31,8 @@ import httpx
 import pyoxigraph as ox
 
 from .bindings import bind_values
+from .lexer import PNAME, WORD, declared_prefixes, tokens
+from .namespaces import canonical_prefixes
 from .packaged import internal_queries
 from .queryform import query_shape
 
@@ -154,6 +156,87 @@ def service_update(name: str, **terms: str) -> str:
     return template.substitute(terms)
 
 
+# The prefixes a query may use without declaring them: those the graph publishes
+# (service/namespaces.py). pyoxigraph takes them as its parser's defaults; an external engine is
+# sent the PREFIX lines a query uses and does not declare.
+PREDECLARED: dict[str, str] = canonical_prefixes()
+
+
+def undeclared_prefixes(text: str) -> list[str]:
+    """The prefixes (without their colon) the query's prefixed names use and its PREFIX lines do
+    not declare, in the order they first appear."""
+    stream = list(tokens(text))
+    declared = declared_prefixes(stream)
+    found: list[str] = []
+    for index, token in enumerate(stream):
+        if token.kind != PNAME:
+            continue
+        before = stream[index - 1] if index else None
+        if before is not None and before.kind == WORD and before.text.upper() == "PREFIX":
+            continue
+        prefix = token.text.partition(":")[0]
+        if prefix + ":" not in declared and prefix not in found:
+            found.append(prefix)
+    return found
+
+
+def with_prefixes(text: str) -> str:
+    """The query with a PREFIX line first for each predeclared prefix it uses and does not
+    declare (for an engine that has no default prefixes of its own)."""
+    missing = [p for p in undeclared_prefixes(text) if p in PREDECLARED]
+    if not missing:
+        return text
+    return "".join(f"PREFIX {p}: <{PREDECLARED[p]}>\n" for p in missing) + text
+
+
+def unknown_prefix_message(text: str) -> str | None:
+    """One line naming the first prefix the query uses that is neither declared nor predeclared
+    (None when there is none)."""
+    unknown = [p for p in undeclared_prefixes(text) if p not in PREDECLARED]
+    if not unknown:
+        return None
+    name = unknown[0] + ":"
+    line = next(
+        (
+            n
+            for n, row in enumerate(text.splitlines(), 1)
+            if re.search(rf"(?<![\w.-]){re.escape(name)}", row)
+        ),
+        None,
+    )
+    where = f" (line {line})" if line else ""
+    return (
+        f"Unknown prefix '{name}'{where}: declare it (PREFIX {name} <...>) or use one of the "
+        f"predeclared prefixes ({', '.join(sorted(PREDECLARED))})"
+    )
+
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def prefix_description(endpoint: ox.NamedNode) -> list[ox.Triple]:
+    """The predeclared prefixes as the service description states them: SHACL's prefix
+    declarations (sh:declare, sh:prefix, sh:namespace) of the endpoint, one node per prefix."""
+    triples = []
+    for name, namespace in sorted(PREDECLARED.items()):
+        node = ox.NamedNode(f"{endpoint.value}#prefix-{name}")
+        triples += [
+            ox.Triple(endpoint, ox.NamedNode(SH + "declare"), node),
+            ox.Triple(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(SH + "PrefixDeclaration")),
+            ox.Triple(node, ox.NamedNode(SH + "prefix"), ox.Literal(name)),
+            ox.Triple(
+                node,
+                ox.NamedNode(SH + "namespace"),
+                ox.Literal(namespace, datatype=ox.NamedNode(XSD_ANY_URI)),
+            ),
+        ]
+    return triples
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
+
+
 # An IRI reference with no scheme (`<s>`, `<#x>`, `<../y>`): relative, resolved against a base.
 RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:)[^<>\"{}|^`\\\x00-\x20]*>")
 
@@ -226,13 +309,15 @@ class RemoteStore:
         default_graph: ox.NamedNode | Sequence[ox.NamedNode] | None = None,
         named_graphs: Sequence[ox.NamedNode] | None = None,
         base_iri: str | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a query on the engine; the answer as pyoxigraph would give it.
 
         `use_default_graph_as_union` is accepted for the Store API's sake: the engine's default
-        graph is already the union.
+        graph is already the union. `prefixes`, too: the predeclared prefixes a query uses and
+        does not declare are always sent as PREFIX lines.
         """
-        text = with_base(bind_values(query, substitutions), base_iri)
+        text = with_base(with_prefixes(bind_values(query, substitutions)), base_iri)
         form: list[tuple[str, str]] = [("query", text)]
         if default_graph is not None:
             graphs = [default_graph] if isinstance(default_graph, ox.NamedNode) else default_graph

@@ -8,6 +8,7 @@ JavaScript and no inline style, so they are served under a strict Content-Securi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,9 +61,45 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "home": ("ホーム", "Home"),
         "ontology": ("語彙", "Vocabulary"),
         "sparql": ("SPARQL", "SPARQL"),
+        "sparql_title": ("SPARQLで問い合わせる", "Query with SPARQL"),
+        "sparql_intro": (
+            "このページのエンドポイントにSPARQL 1.1で問い合わせます。保存された問合せから始めるか、自分で書いてください。接頭辞（dakg: など）は宣言しなくても使えます。",
+            "Ask this endpoint in SPARQL 1.1: start from a saved query or write your own. Our prefixes (dakg: and the rest) need no PREFIX line.",
+        ),
+        "saved_queries": ("保存された問合せ", "Saved queries"),
+        "choose_example": ("— 問合せを選ぶ —", "— choose a saved query —"),
+        "share_link": ("この問合せへのリンク", "Link to this query"),
+        "recent_queries": ("最近の問合せ", "Recent queries"),
+        "choose_recent": ("— 最近の問合せを選ぶ —", "— choose a recent query —"),
+        "endpoint_note": (
+            "SPARQL 1.1 Protocol: このアドレスに query を GET または POST してください。",
+            "SPARQL 1.1 Protocol endpoint: GET or POST query to this address.",
+        ),
+        "noscript_query": (
+            "スクリプトなしでも問い合わせられます（結果はJSONで返ります）。",
+            "Without scripts you can still ask (the answer comes as JSON).",
+        ),
+        "run": ("実行", "Run"),
         "downloads": ("ダウンロード", "Downloads"),
         "entities": ("実体一覧", "Entities"),
         "api": ("API", "API"),
+        "api_docs": ("REST APIの説明", "The REST API"),
+        "downloads_intro": (
+            "グラフ全体を一つのファイルで。形式ごとに同じ内容です。",
+            "The whole graph in one file, the same in every format.",
+        ),
+        "dataset_version": ("データセットの版", "Dataset version"),
+        "file": ("ファイル", "File"),
+        "format": ("形式", "Format"),
+        "size": ("大きさ", "Size"),
+        "checksum_note": (
+            "ダウンロードしたファイルはSHA-256で確かめられます:",
+            "Check a downloaded file against its SHA-256:",
+        ),
+        "api_docs_intro": (
+            "保存された問合せをJSON・CSVで返すREST APIです。各経路を開いて、その場で試せます。機械向けの説明はOpenAPI文書にあります。",
+            "The saved queries as a REST API answering in JSON or CSV. Open a route to read it and try it here; the machine-readable description is the OpenAPI document.",
+        ),
         "search": ("検索", "Search"),
         "search_label": ("ラベル・別名・キーで検索", "Search labels, other names and keys"),
         "search_placeholder": ("例: マイナ、cloud", "e.g. マイナ, cloud"),
@@ -1135,3 +1172,68 @@ class IndexLink:
     title: str
     description: str = ""
     media_type: str | None = None
+
+
+# ---- pages outside the linked-data pages (the query page, the API docs) ---------------------
+
+DEFAULT_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+
+
+@functools.cache
+def standalone_templates() -> jinja2.Environment:
+    """The templates' environment for pages built without the dataset's Pages."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def request_locale(request: Any, base_iri: str, path: str) -> Locale:
+    """The reader's language (?lang=, else Accept-Language) and how to link from this page."""
+    lang, explicit = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
+    root = request.scope.get("root_path", "").rstrip("/")
+    return Locale(lang, explicit, root, base_iri, path, params)
+
+
+def site_licence(app: Any) -> str:
+    """The data's licence as the other pages show it (from the site the linked-data pages have
+    built: resources.py keeps it on the app); CC BY 4.0 while the store cannot say."""
+    site = getattr(app.state, "resources_site", None)
+    return site.catalogue.licence if site is not None else DEFAULT_LICENCE
+
+
+def render_standalone(request: Any, template: str, path: str, **context: Any) -> str:
+    """A page with the site's header, language switch and footer, in the reader's language."""
+    locale = request_locale(request, request.app.state.settings.base_iri, path)
+    return (
+        standalone_templates()
+        .get_template(template)
+        .render(locale=locale, t=locale.t, site_licence=site_licence(request.app), **context)
+    )
+
+
+def format_size(size: int, lang: str) -> str:
+    """A file size for people: bytes, KB or MB (1000s, as sizes on the web are read)."""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,} バイト" if lang == "ja" else f"{size:,} bytes"
+
+
+def downloads_page(request: Any, dumps: Sequence[Mapping[str, Any]], version: str) -> str:
+    """The downloads page: each dump (file, format, mediaType, description, size in bytes,
+    sha256 in hex) with the site's header, in the reader's language."""
+    return render_standalone(
+        request,
+        "downloads.html",
+        "/download/",
+        dumps=dumps,
+        version=version,
+        format_size=format_size,
+    )

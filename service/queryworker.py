@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from . import negotiation as neg
 from . import sandbox
+from .backends import PREDECLARED
 from .store import load_sources
 
 # The answer kinds, and the format each is serialised in to count its rows: one row a line.
@@ -149,7 +150,8 @@ def evaluate(
     accepts none: Unacceptable), within the byte cap. Every format takes at least a byte a row,
     so only an answer longer than the row cap in bytes can hold too many rows: that one is run
     again and its rows counted, one a line (TSV, N-Triples), up to the cap."""
-    arguments = dataset_arguments(dataset)
+    # Our published prefixes need no PREFIX line (the service description lists them).
+    arguments = {**dataset_arguments(dataset), "prefixes": PREDECLARED}
     try:
         result = store.query(query, **arguments)
     except RuntimeError as error:  # pyoxigraph's word for a function it does not know

@@ -28,12 +28,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+import markupsafe
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import federation, void
+from . import federation, html, void
 from . import negotiation as neg
 from .backends import (
     RemoteStore,
@@ -43,13 +44,15 @@ from .backends import (
     engine_refusal,
     form_headers,
     transport_failure,
+    unknown_prefix_message,
     with_base,
+    with_prefixes,
 )
 from .bindings import binding_points
 from .clients import client_address
 from .dataset import Dataset
 from .lookup import few_triples, lookup_of
-from .namespaces import canonical_prefixes
+from .namespaces import DEF, canonical_prefixes
 from .publicurl import base_url
 from .queryform import (
     LoadNotAlone,
@@ -638,6 +641,9 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     dataset = state.dataset
     accept = request.headers.get("accept")
     check_length(request, req.query, "query")
+    unknown = unknown_prefix_message(req.query)
+    if unknown is not None:
+        raise ProtocolError(400, f"Parse error: {unknown}")
     # A one-entity lookup on the union of the graphs: its form is all there is to read of it (it
     # holds no SERVICE, no FROM, no nesting: see service/lookup.py); any other query is read and
     # checked in full.
@@ -754,7 +760,7 @@ async def proxy_query(
         found_default, found_named = from_clauses(req.query)
         if found_default or found_named:
             default, named = tuple(found_default), tuple(found_named)
-    form: list[tuple[str, str]] = [("query", with_base(req.query, req.base))]
+    form: list[tuple[str, str]] = [("query", with_base(with_prefixes(req.query), req.base))]
     form += [("default-graph-uri", g) for g in default or ()]
     form += [("named-graph-uri", g) for g in named or ()]
     cache: AnswerCache = state.cache
@@ -1129,42 +1135,178 @@ async def describe_or_page(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class QueryPage:
-    """The query page for browsers, with the saved queries as examples; built once at start-up."""
+    """The query page for browsers (YASGUI, served from service/static/yasgui/), with the saved
+    queries as its examples, our prefixes and our vocabulary's terms for completion; its
+    configuration is built once at start-up, the page itself in the reader's language."""
 
-    body: bytes
-    etag: str
+    config: str
+    etag_seed: str
     policy: str
+    # A digest of the page's own files, in their URLs: a new version is fetched anew at once,
+    # however long a browser keeps the old one.
+    assets: str
     # The newest of the files the page is built from (Last-Modified).
     modified: float
 
     @classmethod
     def build(cls, settings: Settings) -> QueryPage:
-        template = (STATIC / "sparql.html").read_text(encoding="utf-8")
-        files = [STATIC / "sparql.html", *settings.queries_dir.glob("*.rq")]
-        modified = max(path.stat().st_mtime for path in files)
+        ontology = sorted((settings.root / "ontology").glob("*.ttl"))
+        files = [
+            html.TEMPLATES / "sparql.html",
+            html.TEMPLATES / "base.html",
+            *(STATIC / name for name in PAGE_FILES),
+            *settings.queries_dir.glob("*.rq"),
+            *ontology,
+        ]
+        modified = max(path.stat().st_mtime for path in files if path.exists())
         config = {
             "examples": [example(q) for q in saved_queries(settings.queries_dir)],
             "prefixes": canonical_prefixes(),
             "base": settings.base_iri,
+            "terms": vocabulary_terms(ontology),
         }
-        text = template.replace("{{config}}", script_json(config))
-        body = text.encode("utf-8")
-        etag = neg.etag_for("page", hashlib.sha256(body).hexdigest())
-        return cls(body, etag, policy(text), modified)
+        text = script_json(config)
+        seed = hashlib.sha256(
+            text.encode() + b"".join(p.read_bytes() for p in files[:2] if p.exists())
+        ).hexdigest()
+        assets = hashlib.sha256(b"".join((STATIC / name).read_bytes() for name in PAGE_FILES))
+        return cls(text, seed, page_policy(), assets.hexdigest()[:12], modified)
+
+    def render(self, request: Request) -> bytes:
+        lang = html.request_locale(request, "", PATH).lang
+        page = html.render_standalone(
+            request,
+            "sparql.html",
+            PATH,
+            config=markupsafe.Markup(self.config),
+            assets=self.assets,
+            messages=markupsafe.Markup(script_json(PAGE_MESSAGES[lang])),
+        )
+        return page.encode("utf-8")
 
     def response(self, request: Request) -> Response:
+        body = self.render(request)
+        etag = neg.etag_for("page", hashlib.sha256(self.etag_seed.encode() + body).hexdigest())
         headers = {
-            "etag": self.etag,
+            "etag": etag,
             "last-modified": neg.http_date(self.modified),
             "cache-control": "no-cache",
-            "vary": "Accept",
+            "vary": "Accept, Accept-Language",
             "content-security-policy": self.policy,
             "x-content-type-options": "nosniff",
             "referrer-policy": "same-origin",
         }
-        if neg.is_fresh(request.headers, self.etag, self.modified):
+        if neg.is_fresh(request.headers, etag, self.modified):
             return Response(status_code=304, headers=headers)
-        return Response(self.body, headers={"content-type": neg.HTML.content_type, **headers})
+        return Response(body, headers={"content-type": neg.HTML.content_type, **headers})
+
+
+# The page's own files beside YASGUI's: everything it runs is served from this origin, so the
+# policy allows scripts, styles and requests from 'self' only (no inline script or style: the
+# configuration travels in a JSON <script> that is data, not code).
+PAGE_FILES = ("sparql.js", "sparql.css", "yasgui/yasgui.min.js", "yasgui/yasgui.min.css")
+# The API docs' own files (the page is service/app.py's /docs), served here with the above.
+DOCS_FILES = ("docs.js", "docs.css")
+
+
+def page_policy() -> str:
+    """The page's Content-Security-Policy: scripts, styles and requests from this origin only.
+
+    YASGUI's column resizer adds two fixed <style> elements of its own (its grips' rules, and
+    the drag cursor): those two texts are allowed by their hashes, read from the vendored file,
+    so nothing else inline is.
+    """
+    script = (STATIC / "yasgui" / "yasgui.min.js").read_text(encoding="utf-8")
+    styles = re.findall(r"createStyle\(a,`([^`]*)`\)", script)
+    styles.append("*{cursor:col-resize!important}")
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+        for text in styles
+    )
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self' {hashes}; "
+        "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'self'"
+    )
+
+
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+# The words the page's script writes, in the page's language.
+PAGE_MESSAGES = {
+    "ja": {
+        "chart": "グラフ",
+        "timeline": "年表",
+        "no_chart": "グラフにできる列（ラベルと数値）がありません。",
+        "no_timeline": "年表にできる列（日付）がありません。",
+        "recent": "最近の問合せ",
+        "choose_recent": "— 最近の問合せを選ぶ —",
+        "copied": "コピーしました",
+        "editor": "SPARQL問合せ",
+        "page_size": "1ページの行数",
+    },
+    "en": {
+        "chart": "Chart",
+        "timeline": "Timeline",
+        "no_chart": "No column to chart (a label and a number).",
+        "no_timeline": "No column of dates to draw a timeline of.",
+        "recent": "Recent queries",
+        "choose_recent": "— choose a recent query —",
+        "copied": "Copied",
+        "editor": "SPARQL query",
+        "page_size": "Rows a page",
+    },
+}
+
+
+TERM_TYPES = {
+    "http://www.w3.org/2002/07/owl#Class": "classes",
+    "http://www.w3.org/2000/01/rdf-schema#Class": "classes",
+    "http://www.w3.org/2002/07/owl#ObjectProperty": "properties",
+    "http://www.w3.org/2002/07/owl#DatatypeProperty": "properties",
+    "http://www.w3.org/2002/07/owl#AnnotationProperty": "properties",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "properties",
+}
+
+
+def vocabulary_terms(files: list[Path]) -> dict[str, list[str]]:
+    """Our own classes and properties (those of the ontology's files), for the editor to complete
+    without asking any other server."""
+    found: dict[str, set[str]] = {"classes": set(), "properties": set()}
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for path in files:
+        try:
+            quads = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+            for quad in quads:
+                if quad.predicate != rdf_type or not isinstance(quad.subject, ox.NamedNode):
+                    continue
+                kind = TERM_TYPES.get(getattr(quad.object, "value", ""))
+                if kind and quad.subject.value.startswith(DEF):
+                    found[kind].add(quad.subject.value)
+        except (OSError, SyntaxError) as error:
+            log.warning("the query page completes no terms of %s: %s", path, error)
+    return {kind: sorted(terms) for kind, terms in found.items()}
+
+
+def page_file(name: str) -> Callable[[Request], Any]:
+    """A route to one of the query page's own files (service/static/sparql.*, .../yasgui/*)."""
+    path = STATIC / name
+
+    async def serve(request: Request) -> Response:
+        return FileResponse(
+            path,
+            media_type=STATIC_TYPES[path.suffix],
+            headers={"cache-control": "public, max-age=3600", "x-content-type-options": "nosniff"},
+        )
+
+    return serve
+
+
+# Only these paths: the rest of /static/ belongs to the other routers.
+for _name in (*PAGE_FILES, *DOCS_FILES):
+    router.add_route(
+        f"/static/{_name}", page_file(_name), methods=["GET", "HEAD"], include_in_schema=False
+    )
 
 
 def saved_queries(directory: Path) -> list[SavedQuery]:
@@ -1182,22 +1324,6 @@ def script_json(value: Any) -> str:
     """JSON that is safe inside a <script> element: no '<', '>' or '&' left to end it early."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def policy(page: str) -> str:
-    """A Content-Security-Policy that lets only the page's own inline script and style run."""
-    script = re.search(r'<script id="dakg-app">(.*?)</script>', page, re.S)
-    style = re.search(r"<style>(.*?)</style>", page, re.S)
-
-    def digest(match: re.Match | None) -> str:
-        text = match.group(1) if match else ""
-        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-    return (
-        f"default-src 'none'; script-src {digest(script)}; style-src {digest(style)}; "
-        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'self'"
-    )
 
 
 def example(query: SavedQuery) -> dict[str, Any]:

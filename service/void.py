@@ -4,7 +4,7 @@ and the dumps at /download/, each built once per dataset version."""
 from __future__ import annotations
 
 import asyncio
-import html
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,7 +15,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from . import html as pages
 from . import negotiation as neg
+from .backends import prefix_description
 from .namespaces import ID, canonical_prefixes
 from .publicurl import base_url
 
@@ -437,7 +439,8 @@ def service_description(stats: Statistics, at: Where) -> list[ox.Triple]:
         g.add(named, SD + "graph", inner)
         g.add(inner, RDF + "type", _iri(SD + "Graph"))
         g.add(inner, VOID + "triples", _int(triples))
-    return g.triples
+    # The prefixes a query may use undeclared, as SHACL prefix declarations.
+    return [*g.triples, *prefix_description(at.endpoint)]
 
 
 def serialize(triples: Iterable[ox.Triple], fmt: neg.Format) -> bytes:
@@ -545,44 +548,42 @@ async def download_redirect() -> RedirectResponse:
 @router.get("/download/", summary="The dumps of the dataset")
 @router.head("/download/", include_in_schema=False)
 async def download_index(request: Request) -> Response:
-    """The list of dumps: HTML for people, JSON when asked for it."""
-    entries = [
-        {
-            "file": dump.filename,
-            "url": base_url(request) + "download/" + dump.filename,
-            "mediaType": dump.format.media_type,
-            "format": dump.format.label,
-            "description": dump.description,
-        }
-        for dump in DUMPS
-    ]
+    """The list of dumps, each with its size and SHA-256: HTML for people, JSON when asked."""
+    entries = []
+    for dump in DUMPS:
+        size, digest = await dump_facts(request, dump)
+        entries.append(
+            {
+                "file": dump.filename,
+                "url": base_url(request) + "download/" + dump.filename,
+                "mediaType": dump.format.media_type,
+                "format": dump.format.label,
+                "description": dump.description,
+                "size": size,
+                "sha256": digest,
+            }
+        )
     offers = (neg.HTML, neg.JSON)
     try:
         fmt = neg.choose(request.headers.get("accept"), offers)
     except neg.NotAcceptable:
         fmt = neg.HTML
+    version = request.app.state.dataset.version
     if fmt is neg.JSON:
-        return JSONResponse({"version": request.app.state.dataset.version, "dumps": entries})
-    return Response(index_page(entries, request), media_type="text/html")
+        return JSONResponse({"version": version, "dumps": entries})
+    page = pages.downloads_page(request, entries, version)
+    return Response(page, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})
 
 
-def index_page(entries: list[dict[str, str]], request: Request) -> str:
-    rows = "\n".join(
-        f'<li><a href="{html.escape(e["file"])}">{html.escape(e["file"])}</a> '
-        f"({html.escape(e['format'])}, <code>{html.escape(e['mediaType'])}</code>): "
-        f"{html.escape(e['description'])}</li>"
-        for e in entries
+async def dump_facts(request: Request, dump: Dump) -> tuple[int, str]:
+    """A dump's size in bytes and SHA-256 (hex), from the dump built for this dataset version."""
+    builds = request.app.state.builds
+    store = request.app.state.dataset.store
+    body = await builds.get(request, dump.filename, lambda: build_dump(store, dump))
+    digest = await builds.get(
+        request, dump.filename + "#sha256", lambda: hashlib.sha256(body).hexdigest()
     )
-    version = html.escape(request.app.state.dataset.version)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Downloads — dakg</title></head><body>\n"
-        f"<h1>dakg dumps</h1>\n<p>Dataset version {version}; licence "
-        f'<a href="{LICENSE}">CC BY 4.0</a>. Described in '
-        '<a href="/.well-known/void">/.well-known/void</a>; queried at '
-        '<a href="/sparql">/sparql</a>.</p>\n'
-        f"<ul>\n{rows}\n</ul>\n</body></html>\n"
-    )
+    return len(body), digest
 
 
 FILENAME = re.compile(r"^dakg\.(?P<ext>[a-z]+)$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -60,9 +61,15 @@ def test_index_lists_every_dump(client):
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     for name in DUMPS:
-        assert f'href="{name}"' in page.text
+        assert f'href="/download/{name}"' in page.text
+    assert '<meta name="viewport"' in page.text and '<header class="site">' in page.text
     listing = client.get("/download/", headers={"accept": "application/json"}).json()
     assert {d["file"] for d in listing["dumps"]} == set(DUMPS)
+    for entry in listing["dumps"]:  # each dump's size and checksum are those of its file
+        body = client.get(f"/download/{entry['file']}").content
+        assert entry["size"] == len(body)
+        assert entry["sha256"] == hashlib.sha256(body).hexdigest()
+        assert entry["sha256"] in page.text
     assert client.get("/download", follow_redirects=False).status_code == 301
 
 

@@ -25,6 +25,7 @@ from rdflib.compare import isomorphic
 ROOT = Path(__file__).resolve().parent.parent
 # A path that climbs out of the folder it is written in: `../x`, `../../x`, ...
 CLIMB = re.compile(r"(?<![\w.])((?:\.\./)+)[A-Za-z_][\w.-]*")
+VENDORED = ("service/static/yasgui", "tests/vendor")
 OUTSIDE_NAMES = ("shared/source", "shared/reference", "DESIGN.md", "/work/")
 
 
@@ -51,7 +52,9 @@ def test_no_tracked_file_names_a_path_outside_the_checkout() -> None:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        for name in OUTSIDE_NAMES:
+        # (a vendored bundle is another project's text: YASGUI's prefix list has a .../work/ IRI)
+        vendored = any(path.is_relative_to(ROOT / folder) for folder in VENDORED)
+        for name in () if vendored else OUTSIDE_NAMES:
             if name in text:
                 found.append(f"{path.relative_to(ROOT)} names {name}")
         for match in CLIMB.finditer(text):
@@ -214,6 +217,13 @@ def test_installed_serve_answers(installed: Path, tmp_path: Path) -> None:
         assert len(rows) == 19
         with urllib.request.urlopen(f"{base}/", timeout=30) as answer:
             assert "マイナンバーカード" in answer.read().decode()
+        # the query page and everything it loads (YASGUI's files are package data)
+        page = urllib.request.Request(f"{base}/sparql", headers={"accept": "text/html"})
+        with urllib.request.urlopen(page, timeout=30) as answer:
+            assert "/static/yasgui/yasgui.min.js" in answer.read().decode()
+        for name in ("yasgui/yasgui.min.js", "yasgui/yasgui.min.css", "sparql.js", "sparql.css"):
+            with urllib.request.urlopen(f"{base}/static/{name}", timeout=30) as answer:
+                assert len(answer.read()) > 1000, name
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -102,8 +102,13 @@ def test_the_page_has_a_strict_content_security_policy(client):
     page = client.get("/sparql", headers={"accept": BROWSER_ACCEPT})
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy
-    assert "'unsafe-inline'" not in policy
+    assert "script-src 'self';" in policy
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
     assert "connect-src 'self'" in policy
+    # no other origin anywhere in the policy: only 'self' and the hashes of two fixed styles
+    sources = {word for part in policy.split(";") for word in part.split()[1:]}
+    assert all(w in ("'self'", "'none'", "data:") or w.startswith("'sha256-") for w in sources)
+    assert len([w for w in sources if w.startswith("'sha256-")]) == 2
     assert page.headers["x-content-type-options"] == "nosniff"
     again = client.get(
         "/sparql", headers={"accept": BROWSER_ACCEPT, "if-none-match": page.headers["etag"]}
@@ -113,8 +118,41 @@ def test_the_page_has_a_strict_content_security_policy(client):
 
 def test_the_page_needs_nothing_from_the_internet(client):
     page = client.get("/sparql", headers={"accept": BROWSER_ACCEPT}).text
-    assert not re.search(r'(src|href)="(https?:)?//', page)
-    assert "innerHTML" not in page and "insertAdjacentHTML" not in page
+    # what the page loads (scripts, styles, images, frames) comes from this origin
+    loads = re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=\"([^\"]*)\"", page)
+    assert loads and all(url.startswith("/") and not url.startswith("//") for url in loads)
+    for url in loads:
+        assert client.get(url).status_code == 200, url
+    # no inline code: the page's script is a file; the configuration is JSON, not code
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == [
+        '<script id="dakg-config" type="application/json">',
+        '<script id="dakg-messages" type="application/json">',
+    ]
+    assert "<style" not in page and " style=" not in page
+    # the editor completes from the page's own lists, never from another server
+    script = client.get("/static/sparql.js").text
+    assert "fetch(" not in script and "XMLHttpRequest" not in script
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script
+
+
+def test_the_page_offers_our_prefixes_and_vocabulary(config):
+    from dakg.namespaces import canonical_prefixes
+
+    assert config["prefixes"] == canonical_prefixes()
+    assert "https://w3id.org/dakg/def/Initiative" in config["terms"]["classes"]
+    assert "https://w3id.org/dakg/def/leadAgency" in config["terms"]["properties"]
+    assert "https://w3id.org/dakg/def/Initiative" not in config["terms"]["properties"]
+
+
+def test_the_page_speaks_the_readers_language(client):
+    ja = client.get("/sparql", headers={"accept": BROWSER_ACCEPT, "accept-language": "ja"})
+    en = client.get("/sparql?lang=en", headers={"accept": BROWSER_ACCEPT})
+    assert '<html lang="ja">' in ja.text and "SPARQLで問い合わせる" in ja.text
+    assert '<html lang="en">' in en.text and "Query with SPARQL" in en.text
+    for page in (ja, en):
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page.text
+        assert '<header class="site">' in page.text and 'class="lang-switch"' in page.text
+    assert ja.headers["etag"] != en.headers["etag"]
 
 
 def chromium() -> str:
@@ -148,13 +186,24 @@ def test_a_shared_link_runs_its_query_in_a_browser(live_server):
         f'SELECT ?label WHERE {{ <{MYNUMBER}> rdfs:label ?label FILTER (lang(?label) = "ja") }}'
     )
     dom = rendered(f"{live_server.sparql}?query={quote(query)}")
-    assert '<td><span>マイナンバーカードの普及<span class="lang">@ja</span></span></td>' in dom
-    assert "1 row" in dom
+    assert '<span class="nonIri">"マイナンバーカードの普及"<sup>@ja</sup></span>' in dom
+    assert "1 result in" in dom
 
 
 def test_result_values_are_shown_as_text_not_html(live_server):
     attack = '<img src=x onerror="document.title=1">'
     query = f"SELECT ?x WHERE {{ BIND ({json.dumps(attack)} AS ?x) }}"
     dom = rendered(f"{live_server.sparql}?query={quote(query)}")
-    assert "&lt;img src=x onerror=" in dom
+    assert '<span class="nonIri">&lt;img src=x onerror="document.title=1"&gt;</span>' in dom
     assert "<img" not in dom
+
+
+def test_behind_a_root_path_the_page_loads_and_links_under_it(service_store):
+    app = create_app(Settings.from_env(), service_store.dataset())
+    with TestClient(app, root_path="/dakg") as prefixed:
+        page = prefixed.get("/dakg/sparql", headers={"accept": BROWSER_ACCEPT}).text
+        loads = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]*)\"", page)
+        assert loads and all(url.startswith("/dakg/static/") for url in loads), loads
+        assert 'href="/dakg/sparql?lang=en"' in page  # the language switch
+        for url in loads:
+            assert prefixed.get(url).status_code == 200, url
