@@ -641,17 +641,18 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
     dataset = state.dataset
     accept = request.headers.get("accept")
     check_length(request, req.query, "query")
-    unknown = unknown_prefix_message(req.query)
-    if unknown is not None:
-        raise ProtocolError(400, f"Parse error: {unknown}")
     # A one-entity lookup on the union of the graphs: its form is all there is to read of it (it
     # holds no SERVICE, no FROM, no nesting: see service/lookup.py); any other query is read and
-    # checked in full.
+    # checked in full, the federation guard first (whatever else is wrong with it).
     lookup = None
     if state.settings.lookup_triples and req.default_graphs is None and req.named_graphs is None:
         lookup = lookup_of(req.query)
     if lookup is None:
         refuse_network(request, req.query)
+    unknown = unknown_prefix_message(req.query)
+    if unknown is not None:
+        raise ProtocolError(400, f"Parse error: {unknown}")
+    if lookup is None:
         shape = query_shape(req.query)
     else:
         shape = QueryShape(lookup.form, names_dataset=False)
