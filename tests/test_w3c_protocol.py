@@ -1,5 +1,7 @@
-"""The W3C SPARQL 1.1 Protocol tests (rdf-tests, sparql/sparql11/protocol/manifest.ttl), each
-case's request as the manifest writes it, sent to a real `dakg serve` over HTTP.
+"""The W3C SPARQL 1.1 Protocol tests (rdf-tests, sparql/sparql11/protocol/manifest.ttl), sent to
+a real `dakg serve` over HTTP: the manifest itself (tests/fixtures/w3c-protocol/) read and each
+of its query cases' requests replayed as written, with the endpoint's path for its `/sparql/`;
+and, below them, each case with checks of the answer's content the manifest leaves out.
 
 The manifest's dataset cases name three graphs on the web (http://kasei.us/2009/09/sparql/data/
 data1.rdf, data2.rdf, data3.rdf), each a document that describes itself. An endpoint that
@@ -323,3 +325,99 @@ def test_relative_iris_resolve_against_the_endpoint_url(client, fixture_server):
     own = client.get("/sparql", params={"query": "BASE <http://example.org/a/> " + query})
     (binding,) = own.json()["results"]["bindings"]
     assert binding["x"]["value"] == "http://example.org/a/s"
+
+
+# ---------------------------------------------------------------- the manifest itself
+
+MANIFEST = Path(__file__).resolve().parent / "fixtures" / "w3c-protocol" / "manifest.ttl"
+MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
+HT = rdflib.Namespace("http://www.w3.org/2011/http#")
+CNT = rdflib.Namespace("http://www.w3.org/2011/content#")
+HTS = "http://www.w3.org/2011/http-statusCodes#StatusCode"
+KASEI = "http://kasei.us/2009/09/sparql/data/data{}.rdf"
+
+
+def manifest_cases() -> list[tuple[str, list[dict]]]:
+    """Each query case of the manifest (and each refusal of an update it asks for, which a
+    read-only endpoint gives before anything would run) with its requests, as written."""
+    graph = rdflib.Graph().parse(MANIFEST, format="turtle")
+    cases = []
+    for test in graph.subjects(rdflib.RDF.type, MF.ProtocolTest):
+        name = str(test).rsplit("#", 1)[1]
+        if not name.startswith(("query_", "bad_query", "bad_update", "bad_multiple")):
+            continue
+        action = graph.value(test, MF.action)
+        requests = []
+        for request in rdflib.collection.Collection(graph, graph.value(action, HT.requests)):
+            body = graph.value(request, HT.body)
+            headers = graph.value(request, HT.headers)
+            expected = graph.value(request, HT.resp)
+            requests.append(
+                {
+                    "method": str(graph.value(request, HT.methodName)),
+                    "path": str(graph.value(request, HT.absolutePath)),
+                    "headers": [
+                        (str(graph.value(h, HT.fieldName)), str(graph.value(h, HT.fieldValue)))
+                        for h in (rdflib.collection.Collection(graph, headers) if headers else [])
+                    ],
+                    "body": str(graph.value(body, CNT.chars)) if body else None,
+                    "encoding": str(graph.value(body, CNT.characterEncoding) or "UTF-8")
+                    if body
+                    else None,
+                    "status": {
+                        str(s).removeprefix(HTS) for s in graph.objects(expected, MF.expectedStatus)
+                    },
+                    "boolean": graph.value(expected, MF.expectedBoolean),
+                    "format": str(graph.value(expected, MF.expectedFormat) or ""),
+                }
+            )
+        cases.append((name, requests))
+    return sorted(cases, key=lambda case: case[0])
+
+
+def as_served(text: str) -> str:
+    """A manifest request's text with the endpoint's path for the manifest's `/sparql/`, and the
+    fixture graphs' names for the kasei.us documents (plain and percent-encoded)."""
+    if text.startswith("/sparql/"):
+        text = "/sparql" + text[len("/sparql/") :]
+    for n, ours in ((1, DATA1), (2, DATA2), (3, DATA3)):
+        text = text.replace(KASEI.format(n), ours).replace(enc(KASEI.format(n)), enc(ours))
+    return text
+
+
+MANIFEST_CASES = manifest_cases()
+
+
+def test_the_manifest_has_every_query_case() -> None:
+    names = {name for name, _ in MANIFEST_CASES}
+    assert {"query_get", "query_post_form", "query_post_direct", "query_dataset_full",
+            "query_content_type_construct", "bad_query_syntax", "bad_query_non_utf8"} <= names  # fmt: skip
+    assert len(names) >= 20
+
+
+@pytest.mark.parametrize(("name", "requests"), MANIFEST_CASES, ids=[n for n, _ in MANIFEST_CASES])
+def test_the_manifests_own_requests(fixture_server, name, requests) -> None:
+    with httpx.Client(base_url=fixture_server.base, timeout=30.0) as http:
+        for request in requests:
+            body = None
+            if request["body"] is not None:
+                body = as_served(request["body"]).encode(request["encoding"].lower())
+            answer = http.request(
+                request["method"],
+                as_served(request["path"]),
+                headers=request["headers"],
+                content=body,
+            )
+            classes = {f"{answer.status_code // 100}xx"}
+            assert classes & request["status"], (name, answer.status_code, answer.text[:300])
+            media = answer.headers.get("content-type", "").split(";")[0]
+            if request["format"] == "boolean" or request["boolean"] is not None:
+                assert media in RESULTS, (name, media)
+                result = Result.parse(io.BytesIO(answer.content), content_type=media)
+                if request["boolean"] is not None:
+                    assert result.askAnswer is request["boolean"].toPython(), name
+            elif request["format"] == "RDF":
+                assert media in RDF_TYPES, (name, media)
+                assert len(rdflib.Graph().parse(data=answer.content, format=media)) >= 0
+            elif request["format"] == "tabular":
+                assert media in RESULT_TYPES, (name, media)
