@@ -139,8 +139,11 @@ def initiative_href(iri: str, root: str = "") -> str:
 
 
 def svg(width: int, height: int, lang: str, title: str, body: list[str]) -> str:
+    # A picture whose items are links is a group of them (an image holds no links one can reach).
+    role = "group" if any("<a " in part for part in body) else "img"
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" xml:lang="{lang}" lang="{lang}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" xml:lang="{lang}" lang="{lang}" role="{role}" '
+        f"aria-label={quoteattr(title)} "
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="{escape(FONT)}" font-size="13">'
         f"<title>{escape(title)}</title>" + "".join(body) + "</svg>\n"
