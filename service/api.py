@@ -28,6 +28,7 @@ from .html import IndexLink, choose_language
 from .namespaces import ID
 from .negotiation import best_media_type
 from .packaged import internal_queries
+from .queryform import counted, paged
 from .resources import links_response
 from .savedqueries import (
     Parameter,
@@ -120,13 +121,15 @@ class QueryEndpoint:
             return Response(
                 cached.body, media_type=cached.content_type, headers=dict(cached.headers)
             )
+        # The store pages the answer (LIMIT and OFFSET in the query) and counts it (COUNT).
+        text = bind_values(self.query.text, bindings)
         try:
-            variables, rows = await saved_query_rows(
-                request, bind_values(self.query.text, bindings)
-            )
+            variables, page = await saved_query_rows(request, paged(text, limit, offset))
+            _, count = await saved_query_rows(request, counted(text))
         except ProtocolError as exc:
             return error(exc.status, None, exc.message, exc.headers)
-        if not rows:
+        total = int(count[0]["total"].value) if count and count[0]["total"] is not None else 0
+        if not total:
             # An empty answer may mean an entity parameter names nothing: 404, naming it.
             try:
                 await run_in_threadpool(
@@ -140,9 +143,8 @@ class QueryEndpoint:
         # The answer's own columns: the parameters' values, which a saved query projects (so
         # that `dakg query` rows say what produced them), echo what the client sent.
         variables = answer_columns(self.query, variables)
-        page = rows[offset : offset + limit]
-        headers = {"X-Total-Count": str(len(rows)), "Vary": "Accept, Accept-Language"}
-        if offset + limit < len(rows):
+        headers = {"X-Total-Count": str(total), "Vary": "Accept, Accept-Language"}
+        if offset + limit < total:
             params = dict(request.query_params) | {
                 "offset": str(offset + limit),
                 "limit": str(limit),

@@ -126,3 +126,37 @@ def load_operation(text: str) -> LoadOperation | None:
             "this endpoint fetches the document itself"
         )
     return LoadOperation(source, graph, silent)
+
+
+def split_prologue(text: str) -> tuple[str, str]:
+    """A query's prologue (its BASE and PREFIX declarations) and the rest, as two texts."""
+    stream = tokens(text, codepoints=False)
+    for token in stream:
+        word = token.text.upper() if token.kind == WORD else ""
+        if word == "BASE":
+            next(stream, None)
+        elif word == "PREFIX":
+            next(stream, None), next(stream, None)
+        else:
+            return text[: token.start], text[token.start :]
+    return text, ""
+
+
+def paged(text: str, limit: int, offset: int) -> str:
+    """A SELECT query cut to one page: LIMIT and OFFSET added to it, or, when it has solution
+    modifiers of its own that would clash (a LIMIT, an OFFSET, a final VALUES), around it."""
+    own = {
+        t.text.upper()
+        for t in tokens(text, codepoints=False)
+        if t.kind == WORD and t.depth == 0 and t.text.upper() in ("LIMIT", "OFFSET", "VALUES")
+    }
+    if not own:
+        return f"{text.rstrip()}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"
+    prologue, body = split_prologue(text)
+    return f"{prologue}SELECT * WHERE {{ {body} }}\nLIMIT {int(limit)} OFFSET {int(offset)}\n"
+
+
+def counted(text: str) -> str:
+    """The number of solutions of a SELECT query, as a query of its own (`?total`)."""
+    prologue, body = split_prologue(text)
+    return f"{prologue}SELECT (COUNT(*) AS ?total) WHERE {{ {body} }}\n"

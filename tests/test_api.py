@@ -525,3 +525,29 @@ def test_api_answers_are_validated_and_cached(client) -> None:
     assert cached.headers["link"] == first.headers["link"]
     other = client.get("/api/initiatives", params={"lang": "ja", "limit": "5"})
     assert other.headers["etag"] != first.headers["etag"]
+
+
+def test_the_store_pages_the_answer(client) -> None:
+    """limit and offset reach the store (LIMIT/OFFSET in the query; the total from a COUNT): a
+    page is the same rows as that slice of the whole answer, in the same order."""
+    whole = client.get("/api/milestones", params={"limit": "1000", "lang": "en"})
+    rows = whole.json()
+    assert int(whole.headers["x-total-count"]) == len(rows) > 20
+    for limit, offset in ((7, 0), (7, 5), (1, len(rows) - 1), (5, len(rows))):
+        page = client.get(
+            "/api/milestones", params={"limit": str(limit), "offset": str(offset), "lang": "en"}
+        )
+        assert page.json() == rows[offset : offset + limit]
+        assert page.headers["x-total-count"] == str(len(rows))
+        assert ("link" in page.headers) == (offset + limit < len(rows))
+
+
+def test_paging_is_written_into_the_query() -> None:
+    from dakg.queryform import counted, paged
+
+    query = "PREFIX a: <http://a/>\n# a comment\nSELECT ?x WHERE { ?x a:p ?y } ORDER BY ?x"
+    assert paged(query, 5, 10).endswith("ORDER BY ?x\nLIMIT 5 OFFSET 10\n")
+    limited = paged(query + " LIMIT 3", 5, 0)
+    assert "SELECT * WHERE { SELECT ?x" in limited and limited.endswith("LIMIT 5 OFFSET 0\n")
+    assert counted(query).startswith("PREFIX a: <http://a/>\n# a comment\n")
+    assert "SELECT (COUNT(*) AS ?total) WHERE { SELECT ?x" in counted(query)
