@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .lexer import IRI, PNAME, PUNCT, WORD, declared_prefixes, iri_of, max_depth, tokens
+from .lexer import IRI, PNAME, PUNCT, WORD, Token, declared_prefixes, iri_of, max_depth, tokens
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
@@ -45,17 +46,10 @@ def query_shape(text: str) -> QueryShape:
     """The form (None if unclear) and whether FROM is used; a query nested deeper than
     MAX_NESTING is refused here (TooDeep), before it is run."""
     check_nesting(text)
-    form: str | None = None
     stream = tokens(text)
-    for token in stream:
-        word = token.text.upper() if token.kind == WORD else ""
-        if word == "BASE":
-            next(stream, None)
-        elif word == "PREFIX":
-            next(stream, None), next(stream, None)
-        else:
-            form = word if word in FORMS else None
-            break
+    first = after_prologue(stream)
+    word = first.text.upper() if first is not None and first.kind == WORD else ""
+    form = word if word in FORMS else None
     names_dataset = False
     # Only a query that says FROM can name its dataset: skip the scan for all others.
     if form is not None and "from" in text.lower():
@@ -128,9 +122,9 @@ def load_operation(text: str) -> LoadOperation | None:
     return LoadOperation(source, graph, silent)
 
 
-def split_prologue(text: str) -> tuple[str, str]:
-    """A query's prologue (its BASE and PREFIX declarations) and the rest, as two texts."""
-    stream = tokens(text, codepoints=False)
+def after_prologue(stream: Iterator[Token]) -> Token | None:
+    """The first token after a query's prologue (its BASE and PREFIX declarations), the stream
+    left just past it; None when there is nothing after the prologue."""
     for token in stream:
         word = token.text.upper() if token.kind == WORD else ""
         if word == "BASE":
@@ -138,8 +132,14 @@ def split_prologue(text: str) -> tuple[str, str]:
         elif word == "PREFIX":
             next(stream, None), next(stream, None)
         else:
-            return text[: token.start], text[token.start :]
-    return text, ""
+            return token
+    return None
+
+
+def split_prologue(text: str) -> tuple[str, str]:
+    """A query's prologue and the rest, as two texts."""
+    first = after_prologue(tokens(text, codepoints=False))
+    return (text, "") if first is None else (text[: first.start], text[first.start :])
 
 
 def paged(text: str, limit: int, offset: int) -> str:

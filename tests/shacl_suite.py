@@ -20,9 +20,10 @@ from urllib.request import url2pathname
 
 import pyoxigraph as ox
 import rdflib
+from dakg.validation import rdflib_term
 from rdflib import BNode, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import RDF, SH
 
 ROOT = Path(__file__).resolve().parent.parent
 PYSHACL_VERSION = "0.40.1"  # pinned: the suite's files as this release ships them
@@ -77,20 +78,6 @@ def suite_folder() -> Path:
 # ---------------------------------------------------------------- reading files as written
 
 
-def term(t: object) -> rdflib.term.Node:
-    """An rdflib term for a pyoxigraph term, literals kept exactly as written."""
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return BNode(t.value)
-    assert isinstance(t, ox.Literal)
-    if t.language:
-        return Literal(t.value, lang=t.language)
-    if t.datatype.value == str(XSD.string):
-        return Literal(t.value)
-    return Literal(t.value, datatype=URIRef(t.datatype.value), normalize=False)
-
-
 def read(path: Path | None = None, text: str | None = None) -> rdflib.Graph:
     """A Turtle file (or text) as an rdflib graph, parsed by pyoxigraph with no literal rewritten."""
     graph = rdflib.Graph(bind_namespaces="none")
@@ -99,7 +86,7 @@ def read(path: Path | None = None, text: str | None = None) -> rdflib.Graph:
     else:
         quads = ox.parse(text, format=ox.RdfFormat.TURTLE)
     for q in quads:
-        graph.add((term(q.subject), term(q.predicate), term(q.object)))
+        graph.add((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)))
     return graph
 
 
