@@ -51,6 +51,11 @@ ENUMERATIONS = {
         "working-environment-measures": 5,
         "organisational-culture-measures-in-text": 3,
         "organisational-structure-built": 2,
+        "common-goals": 2,
+        "culture-regardless-of": 2,
+        "diverse-skills-and-experience": 2,
+        "working-environment-hard-and-soft": 2,
+        "working-environment-policy-subjects": 2,
     },
     "ch4-project-and-unit-systems": {
         "ch4-project-and-unit-systems": 2,
@@ -65,6 +70,10 @@ ENUMERATIONS = {
         "kasumigaseki-constraints": 2,
         "working-with-freedom-measures": 3,
         "online-all-hands-meeting-participants": 3,
+        "efficient-working-environment-and-mechanisms": 2,
+        "staff-origins": 2,
+        "staff-backgrounds-and-expertise": 2,
+        "staff-from-both-sectors": 2,
     },
     "ch4-organisation-survey": {
         "ch4-organisation-survey": 3,
