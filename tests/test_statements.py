@@ -44,6 +44,19 @@ ENUMERATIONS = {
         "priority-plan-measure-revisions": 3,
     },
     "ch2-three-pillars": {"three-pillars": 3},
+    "ch3-mynumber-card": {"mynumber-card-usage-scenes": 2},
+    "ch3-mynaportal": {
+        "mynaportal-supported-actions": 3,
+        "mynaportal-new-functions": 3,
+        "mynaportal-viewable-information": 2,
+        "mynaportal-functions-figure": 4,
+        "mynaportal-partners": 2,
+    },
+    "ch3-cashless-payment-law": {
+        "cashless-payment-methods": 3,
+        "non-cashless-payment-methods": 2,
+        "cashless-procedures-examples": 4,
+    },
     "ch4-structure-culture-environment": {
         "ch4-structure-culture-environment": 3,
         "organisational-structure-measures": 4,
