@@ -44,6 +44,13 @@ ENUMERATIONS = {
         "priority-plan-measure-revisions": 3,
     },
     "ch2-three-pillars": {"three-pillars": 3},
+    "ch3-children-data-platform": {"children-data-use-case-steps": 5},
+    "ch3-data-strategy": {"data-strategy-published-rules": 2, "data-strategy-released-systems": 3},
+    "ch3-medical-dx": {
+        "medical-dx-viewable-information": 2,
+        "medical-dx-viewing-places": 2,
+        "medical-dx-viewing-professionals": 2,
+    },
     "ch3-mynumber-card": {"mynumber-card-usage-scenes": 2},
     "ch3-mynaportal": {
         "mynaportal-supported-actions": 3,
@@ -269,3 +276,24 @@ def test_chapter_4s_lists_name_its_programmes_under_their_area(graph) -> None:
             str(graph.value(i, DAKG.area)) for i in graph.objects(enumeration, DAKG.listItem)
         } == {heading}
         assert re.fullmatch(r"\S+", heading)
+
+
+def test_the_childrens_use_case_is_its_five_numbered_steps_with_their_text(
+    graph, report_text
+) -> None:
+    """The figure's flow: 1 情報収集・連携 ... 5 支援への接続, each step's text kept verbatim."""
+    steps = sorted(
+        graph.objects(ENUM["children-data-use-case-steps"], DAKG.listItem),
+        key=lambda s: int(graph.value(s, DAKG.position)),
+    )
+    assert [ja(graph, s)[0] for s in steps] == [
+        "情報収集・連携",
+        "分析・判定",
+        "人によるアセスメント",
+        "個々の対応策の検討",
+        "支援への接続",
+    ]
+    text = squash(report_text)
+    for number, step in enumerate(steps, 1):
+        (description,) = ja(graph, step, DAKG.description)
+        assert squash(f"{number}{ja(graph, step)[0]}{description}") in text
