@@ -44,6 +44,26 @@ ENUMERATIONS = {
         "priority-plan-measure-revisions": 3,
     },
     "ch2-three-pillars": {"three-pillars": 3},
+    "ch3-government-solution-service": {
+        "government-solution-service-tools": 2,
+        "communication-tool-examples": 2,
+        "ministry-network-issues": 2,
+    },
+    "ch3-government-cloud": {"government-cloud-first-users": 2, "service-qualities-that-vary": 4},
+    "ch3-digital-garden-city": {
+        "regional-social-issues": 3,
+        "digital-garden-city-provided-tools": 2,
+    },
+    "ch3-co-creation-platform": {
+        "co-creation-platform-government-participants": 2,
+        "co-creation-platform-discussed-measures": 3,
+    },
+    "ch3-dfft": {
+        "dfft-ministerial-meetings-and-visit": 3,
+        "dfft-relationship-building": 4,
+        "cross-border-data-risks": 2,
+    },
+    "ch3-municipal-system-standardisation": {"municipal-published-specifications": 2},
     "ch3-children-data-platform": {"children-data-use-case-steps": 5},
     "ch3-data-strategy": {"data-strategy-published-rules": 2, "data-strategy-released-systems": 3},
     "ch3-medical-dx": {
