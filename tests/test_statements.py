@@ -123,7 +123,7 @@ ENUMERATIONS = {
     },
 }
 
-NEW_CLASSES = [DAKG.Enumeration, DAKG.ListItem, DAKG.StrategyLevel]
+NEW_CLASSES = [DAKG.Enumeration, DAKG.ListItem, DAKG.StrategyLevel, DAKG.Figure]
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +241,7 @@ def test_the_new_terms_are_defined_in_both_languages(ontology) -> None:
         DAKG.position,
         DAKG.strategyLevel,
         DAKG.levelOf,
+        DAKG.hasFigure,
     ]
     for term in terms:
         assert sorted(lbl.language for lbl in ontology.objects(term, RDFS.label)) == ["en", "ja"]
@@ -317,3 +318,29 @@ def test_the_childrens_use_case_is_its_five_numbered_steps_with_their_text(
     for number, step in enumerate(steps, 1):
         (description,) = ja(graph, step, DAKG.description)
         assert squash(f"{number}{ja(graph, step)[0]}{description}") in text
+
+
+FIGURES = {
+    "ch3-data-strategy": ["データ基盤整理のロードマップの成果"],
+    "ch3-digital-invoice": [
+        "「JP PINT」対応のデジタルインボイスの活用で、システムの差異を問わず、請求情報の連携・自動処理が可能に"
+    ],
+    "ch3-cashless-payment-law": [
+        "キャッシュレスで お支払い可能に",
+        "キャッシュレス支払いが可能になる予定の行政手続きの例",
+    ],
+    "ch3-children-data-platform": ["子どもに関する情報・データ連携で想定されるユースケース"],
+}
+
+
+def test_figure_captions_are_figures_of_their_initiative_both_ways(graph) -> None:
+    found: dict[str, list[str]] = {}
+    for figure in graph.subjects(RDF.type, DAKG.Figure):
+        (section,) = graph.objects(figure, DCTERMS.source)
+        key = str(section).removeprefix(SECTION)
+        found.setdefault(key, []).append(ja(graph, figure)[0])
+        (initiative,) = graph.objects(figure, DAKG.initiative)
+        assert (initiative, DAKG.hasFigure, figure) in graph
+        assert key == "ch3-" + str(initiative).rsplit("/", 1)[1]
+    assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in FIGURES.items()}
+    assert len(set(graph.subject_objects(DAKG.hasFigure))) == sum(map(len, FIGURES.values()))
