@@ -32,6 +32,8 @@ ENUMERATIONS = {
         "ch1-project-and-unit-systems": 2,
         "ch1-working-styles": 3,
         "ch1-organisation-survey": 3,
+        "ch1-public-services-and-infrastructure": 3,
+        "ch1-organisational-reform": 4,
     },
     "ch2-mission-vision-values": {"vision": 2, "values": 4},
     "ch2-priority-plan": {
@@ -344,3 +346,19 @@ def test_figure_captions_are_figures_of_their_initiative_both_ways(graph) -> Non
         assert key == "ch3-" + str(initiative).rsplit("/", 1)[1]
     assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in FIGURES.items()}
     assert len(set(graph.subject_objects(DAKG.hasFigure))) == sum(map(len, FIGURES.values()))
+
+
+def test_chapter_1s_own_text_is_kept_as_printed(graph, report_text) -> None:
+    """Its headline, and each of its two parts with its paragraph and the lists under it."""
+    section = rdflib.URIRef(SECTION + "ch1-summary")
+    assert ja(graph, section, DAKG.tagline) == ["設立から1年で、着実に改革やサービスを前進"]
+    text = squash(report_text)
+    for key, lists in [
+        ("ch1-public-services-and-infrastructure", 3),
+        ("ch1-organisational-reform", 4),
+    ]:
+        (paragraph,) = ja(graph, ENUM[key], DAKG.description)
+        assert squash(paragraph) in text
+        parts = set(graph.objects(ENUM[key], DAKG.listItem))
+        assert len(parts) == lists
+        assert all((p, RDF.type, DAKG.Enumeration) in graph for p in parts)
