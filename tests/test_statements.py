@@ -50,15 +50,22 @@ ENUMERATIONS = {
         "government-solution-service-tools": 2,
         "communication-tool-examples": 2,
         "ministry-network-issues": 2,
+        "separately-built-networks": 2,
     },
-    "ch3-government-cloud": {"government-cloud-first-users": 2, "service-qualities-that-vary": 4},
+    "ch3-government-cloud": {
+        "government-cloud-first-users": 2,
+        "service-qualities-that-vary": 4,
+        "separately-run-system-work": 2,
+    },
     "ch3-digital-garden-city": {
         "regional-social-issues": 3,
         "digital-garden-city-provided-tools": 2,
+        "data-broker-supported-activities": 2,
     },
     "ch3-co-creation-platform": {
         "co-creation-platform-government-participants": 2,
         "co-creation-platform-discussed-measures": 3,
+        "co-creation-platform-staff": 2,
     },
     "ch3-dfft": {
         "dfft-ministerial-meetings-and-visit": 3,
@@ -70,6 +77,7 @@ ENUMERATIONS = {
         "municipal-published-specifications": 2,
         "municipal-resources-for-digital-investment": 2,
         "municipal-reduced-burdens": 2,
+        "municipal-system-burdens": 2,
     },
     "ch3-children-data-platform": {
         "children-data-use-case-steps": 5,
@@ -86,6 +94,12 @@ ENUMERATIONS = {
         "ministry-sites-and-apps": 2,
         "ministry-site-differences": 2,
     },
+    "ch3-digital-invoice": {
+        "back-office-goals": 2,
+        "paper-and-digital": 2,
+        "invoice-information-handling": 2,
+    },
+    "ch3-digital-day": {"digital-day-used": 2},
     "ch3-vaccination-certificate-app": {"vaccination-app-ratings": 2},
     "ch3-business-services": {"business-procedure-burdens": 2, "business-procedure-scopes": 2},
     "ch3-education-digitalisation": {"education-survey-respondents": 2},
@@ -94,6 +108,7 @@ ENUMERATIONS = {
         "data-strategy-released-systems": 3,
         "administrative-data-lifecycle": 3,
         "foundational-data-examples": 2,
+        "society-5-0-spaces": 2,
     },
     "ch3-medical-dx": {
         "medical-dx-viewable-information": 2,
