@@ -51,6 +51,8 @@ ENUMERATIONS = {
         "communication-tool-examples": 2,
         "ministry-network-issues": 2,
         "separately-built-networks": 2,
+        "government-solution-service-provided-environment": 2,
+        "government-solution-service-improvements": 2,
     },
     "ch3-government-cloud": {
         "government-cloud-first-users": 2,
@@ -72,6 +74,7 @@ ENUMERATIONS = {
         "dfft-relationship-building": 4,
         "cross-border-data-risks": 2,
         "cross-border-risk-kinds": 2,
+        "dfft-shared": 2,
     },
     "ch3-municipal-system-standardisation": {
         "municipal-published-specifications": 2,
@@ -82,6 +85,7 @@ ENUMERATIONS = {
     "ch3-children-data-platform": {
         "children-data-use-case-steps": 5,
         "children-in-difficult-situations": 2,
+        "children-guideline-contents": 2,
     },
     "ch3-digital-administrative-research-committee": {
         "analogue-regulation-requirements": 3,
@@ -100,9 +104,16 @@ ENUMERATIONS = {
         "invoice-information-handling": 2,
     },
     "ch3-digital-day": {"digital-day-used": 2},
-    "ch3-vaccination-certificate-app": {"vaccination-app-ratings": 2},
-    "ch3-business-services": {"business-procedure-burdens": 2, "business-procedure-scopes": 2},
-    "ch3-education-digitalisation": {"education-survey-respondents": 2},
+    "ch3-vaccination-certificate-app": {
+        "vaccination-app-ratings": 2,
+        "vaccination-certificate-purposes": 2,
+    },
+    "ch3-business-services": {
+        "business-procedure-burdens": 2,
+        "business-procedure-scopes": 2,
+        "gbizid-partner-system-owners": 2,
+    },
+    "ch3-education-digitalisation": {"education-survey-respondents": 2, "education-data-aims": 2},
     "ch3-data-strategy": {
         "data-strategy-published-rules": 2,
         "data-strategy-released-systems": 3,
@@ -114,6 +125,8 @@ ENUMERATIONS = {
         "medical-dx-viewable-information": 2,
         "medical-dx-viewing-places": 2,
         "medical-dx-viewing-professionals": 2,
+        "medical-dx-information-fields": 2,
+        "medical-dx-information-uses": 2,
     },
     "ch3-mynumber-card": {"mynumber-card-usage-scenes": 2},
     "ch3-mynaportal": {
