@@ -323,6 +323,7 @@ INVERSES = [
     ("Observation", "initiative", "hasObservation"),
     ("Reference", "initiative", "hasReference"),
     ("Event", "initiative", "hasEvent"),
+    ("Figure", "initiative", "hasFigure"),
     ("Initiative", "pillar", "hasInitiative"),
     ("Initiative", "system", "systemOf"),
     ("Indicator", "measures", "measuredBy"),
