@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pyoxigraph as ox
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import (
@@ -40,6 +41,7 @@ from .pictures import Queries as PictureQueries
 from .pictures import pictures_router
 from .querypool import QueryPool
 from .settings import Settings
+from .store import SharedCopy
 
 
 def create_app(settings: Settings | None = None, dataset: Dataset | None = None) -> FastAPI:
@@ -151,10 +153,14 @@ def http_limits(settings: Settings) -> HttpLimits:
 
 
 def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
-    """Worker processes for clients' queries, where the store can be copied into them: in memory
-    (each loads the sources) and on disk when nothing writes to it (each opens it read-only).
-    Elsewhere queries run in the server's threads: on an engine, which bounds its own queries,
-    and on a disk store open for updates, which no other process may open meanwhile."""
+    """Worker processes for clients' queries, where the store can be shared with them or copied
+    into them. A read-only endpoint in memory writes its graph once into an on-disk store in a
+    temporary folder (store.SharedCopy) that every query worker opens read-only, as they open an
+    on-disk store that nothing writes to: one copy on the machine, its pages shared through the
+    page cache, whatever the number of workers. With an update token in memory each worker loads
+    the sources (and the snapshots of updates) into a copy of its own. Elsewhere queries run in
+    the server's threads: on an engine, which bounds its own queries, and on a disk store open
+    for updates, which no other process may open meanwhile."""
     if settings.query_processes <= 0 or isinstance(dataset.store, RemoteStore):
         return None
     # A worker may reach the network only when federation is allowed (SERVICE to the allow-list).
@@ -162,13 +168,18 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
         "memory_bytes": settings.query_memory_bytes,
         "network": bool(settings.federation_allow),
     }
-    if dataset.config.kind == "memory":
+    shared = None
+    if dataset.config.kind == "memory" and not settings.update_token:
+        assert isinstance(dataset.store, ox.Store)
+        shared = SharedCopy.build(dataset.store)
+        spec.update(kind="disk", path=str(shared.store_path))
+    elif dataset.config.kind == "memory":
         spec.update(kind="memory", sources=list(dataset.sources))
     elif dataset.config.kind == "oxigraph" and not settings.update_token:
         spec.update(kind="disk", path=str(Path(dataset.config.location).resolve()))
     else:
         return None
-    return QueryPool(spec, settings.query_processes)
+    return QueryPool(spec, settings.query_processes, shared=shared)
 
 
 @asynccontextmanager

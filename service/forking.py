@@ -26,6 +26,7 @@ shared): there uvicorn spawns workers that open the store themselves.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import socket
@@ -81,6 +82,10 @@ def serve_forked(config: uvicorn.Config, workers: int) -> int:
 
     for signum in FORWARDED:
         signal.signal(signum, stop)
+    # What the parent holds (the app, its routes, the loaded graph's Python objects) is moved out
+    # of the collector's sight: a collection in a worker would otherwise write to every object's
+    # header, and so copy every page of the parent's heap into each worker (bench/memory.py).
+    gc.freeze()
     for index in range(workers):
         fork(index)
     failed = False

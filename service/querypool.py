@@ -1,16 +1,19 @@
 """Worker processes that run clients' queries, so that a query past the time limit is stopped.
 
 pyoxigraph cannot interrupt a running query. A pool of worker processes (service/queryworker.py)
-each holds a copy of the store and answers one query at a time; a query still running at its
-deadline has its process killed, which stops it and frees its memory, and a new worker takes the
-place of the old one. The other workers go on answering meanwhile.
+each opens the store and answers one query at a time; a query still running at its deadline has
+its process killed, which stops it and frees its memory, and a new worker takes the place of the
+old one. The other workers go on answering meanwhile.
 
 The pool is driven from the event loop: a request is written to a worker's socket and the loop
 waits for the answer to become readable, with no thread in between (on this kind of machine a
 hand-off between threads costs more than the round trip to another process).
 
-Workers start on first use (`warm` starts them ahead). In memory each worker loads the sources
-itself; after an update the service's store is written to an N-Quads snapshot, which every
+Workers start on first use (`warm` starts them ahead). A read-only endpoint in memory gives
+them its graph as an on-disk copy (store.SharedCopy, built once by the service), which each opens
+read-only: one copy for every worker, shared through the page cache. With updates in memory each
+worker loads the sources itself; after an update the service's store is written to an N-Quads
+snapshot, which every
 worker loads before its next query (and a worker started later loads first): the workers get the
 update's result, not the update run again (which could fetch, or mint UUIDs, differently). On
 disk each opens the store read-only, which is why the pool is used on disk only when nothing
@@ -262,8 +265,11 @@ class Frames:
 class QueryPool:
     """A fixed number of query workers, taken one per query and given back after it."""
 
-    def __init__(self, spec: dict[str, Any], size: int):
+    def __init__(self, spec: dict[str, Any], size: int, shared: Any = None):
         self.spec = spec
+        # The on-disk copy the workers open (store.SharedCopy), kept as long as the pool is;
+        # removed by the process that built it (the HTTP workers forked from it share it).
+        self.shared = shared
         self.size = max(1, size)
         self.restarts = 0
         self._workers: list[Worker] = [Worker(spec) for _ in range(self.size)]

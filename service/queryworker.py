@@ -176,8 +176,9 @@ def evaluate(
 
 
 def open_store(spec: dict[str, Any]) -> ox.Store:
-    """The worker's store: the on-disk store opened read-only, or in memory the latest snapshot
-    (written after an update), else the sources."""
+    """The worker's store: an on-disk store opened read-only (the service's own, or the shared
+    copy of its in-memory graph: store.SharedCopy), or in memory the latest snapshot (written
+    after an update), else the sources."""
     if spec["kind"] == "disk":
         return ox.Store.read_only(spec["path"])
     if spec.get("snapshot"):

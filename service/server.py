@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="HTTP worker processes, each with its own copy of the store (default, or 0: one per "
+        help="HTTP worker processes, each with its own query workers (default, or 0: one per "
         "core for a read-only endpoint, one with an update token; or DAKG_WORKERS)",
     )
     parser.add_argument(
@@ -51,8 +51,9 @@ def engine(settings: Settings) -> bool:
 
 def http_workers(settings: Settings) -> int:
     """How many HTTP worker processes to start: as asked, else one per core for a read-only
-    endpoint (each holds its own copy of the store and answers on its own core) and one when an
-    update token is set on the embedded store (an update must reach the one copy)."""
+    endpoint (each answers on its own core; in memory they share the loaded graph's pages and
+    one on-disk copy for their query workers) and one when an update token is set on the
+    embedded store (an update must reach the one copy)."""
     if settings.workers > 0:
         return settings.workers
     if settings.update_token and not engine(settings):
@@ -191,8 +192,14 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
         log_config=logging_config,
         server_header=False,
     )
+    pool = app.state.query_pool
+    shared = pool.shared if pool is not None else None
     if workers > 1 and dataset.config.kind == "memory":
-        return serve_forked(uvicorn.Config(app, **options), workers)
+        try:
+            return serve_forked(uvicorn.Config(app, **options), workers)
+        finally:
+            if shared is not None:  # the query workers' on-disk copy goes with the server
+                shared.remove()
     if workers > 1:
         del app  # each worker opens its own; this one only proved the graph loads
         os.environ.update(
@@ -207,5 +214,9 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
         uvicorn.run("dakg.app:create_app", factory=True, workers=workers, **options)
         return 0
     server = uvicorn.Server(uvicorn.Config(app, **options))
-    server.run()
+    try:
+        server.run()
+    finally:
+        if shared is not None:
+            shared.remove()
     return 0 if server.started else 1
