@@ -10,7 +10,7 @@ dataset's version changes (an update through /sparql, an engine that comes back)
 
 Hits are ranked: a name equal to the query first; then labels before alternative labels before
 keys; then names where the query starts a word before names that hold it elsewhere; then shorter
-names before longer ones.
+names before longer ones. The items of the report's lists come after every entity.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .api import error as api_error
 from .backends import StoreError
 from .dataset import UNKNOWN
 from .html import LANGS, Locale, Text
+from .namespaces import ID
 from .resources import PLAIN_JSON, Site, cacheable, html_response, locale_of, site_of
 
 PATH = "/search"
@@ -144,8 +145,17 @@ class SearchIndex:
             score = rank(text, phrase, field)
             if iri not in best or score < best[iri].rank:
                 best[iri] = Hit(iri, Name(iri, original, lang, field), score)
-        hits = sorted(best.values(), key=lambda h: (h.rank, h.iri))
+        hits = sorted(best.values(), key=lambda h: (is_mention(h.iri), h.rank, h.iri))
         return len(hits), hits[:limit]
+
+
+# The items of the report's lists (and the lists): mentions of a thing inside a sentence, which
+# rank after the entities (ガバメントクラウド the system and the initiative before the list item).
+MENTIONS = tuple(ID + kind + "/" for kind in ("list-item", "enumeration"))
+
+
+def is_mention(iri: str) -> bool:
+    return iri.startswith(MENTIONS)
 
 
 def rank(text: str, phrase: str, field: str) -> tuple[int, int, int, int]:
