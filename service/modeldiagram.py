@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 COLUMNS = 6
-BOX_W, BOX_H = 176, 40
-GAP_X, GAP_Y = 52, 120
+BOX_W, BOX_H = 140, 40
+GAP_X, GAP_Y = 84, 120
 MARGIN = 24
 FONT = 12
 
@@ -79,15 +79,41 @@ def text_width(text: str) -> float:
 def render(boxes: Sequence[Box], arrows: Sequence[Arrow], title: str, lang: str) -> str:
     """The SVG of the model (an `<svg>` element to place in a page)."""
     placed = order(boxes, arrows)
-    # Rows fill from the centre column outwards, so the most linked classes sit in the middle.
-    columns = sorted(range(COLUMNS), key=lambda c: (abs(c - (COLUMNS - 1) / 2), c))
-    where: dict[str, tuple[float, float]] = {}
-    for n, box in enumerate(placed):
-        row, slot = divmod(n, COLUMNS)
-        x = MARGIN + columns[slot] * (BOX_W + GAP_X)
-        y = MARGIN + row * (BOX_H + GAP_Y)
-        where[box.iri] = (x, y)
+    # Each class, in the order `order` gives (the most linked first, in the middle), takes the free
+    # cell nearest the classes it links to that are already placed (and, for a tie, the middle):
+    # linked classes sit close, so their arrows are short and their labels apart.
     rows = -(-len(placed) // COLUMNS) if placed else 1
+    step_x, step_y = BOX_W + GAP_X, BOX_H + GAP_Y
+    centre = ((COLUMNS - 1) / 2 * step_x, (rows - 1) / 2 * step_y)
+    linked: dict[str, set[str]] = defaultdict(set)
+    for a in arrows:
+        linked[a.source].add(a.target)
+        linked[a.target].add(a.source)
+    free = {(r, c) for r in range(rows) for c in range(COLUMNS)}
+    cell_of: dict[str, tuple[int, int]] = {}
+
+    def distance(cell: tuple[int, int], point: tuple[float, float]) -> float:
+        return ((cell[1] * step_x - point[0]) ** 2 + (cell[0] * step_y - point[1]) ** 2) ** 0.5
+
+    for box in placed:
+        anchors = [cell_of[n] for n in sorted(linked[box.iri]) if n in cell_of]
+        points = [(c * step_x, r * step_y) for r, c in anchors] or [centre]
+        taken = set(cell_of.values())
+        best = min(
+            free,
+            key=lambda cell: (
+                sum(crosses(cell, a, taken) for a in anchors),
+                round(sum(distance(cell, pt) for pt in points), 3),
+                round(distance(cell, centre), 3),
+                cell,
+            ),
+        )
+        free.discard(best)
+        cell_of[box.iri] = best
+    where = {
+        iri: (MARGIN + column * step_x, MARGIN + row * step_y)
+        for iri, (row, column) in cell_of.items()
+    }
     width = 2 * MARGIN + COLUMNS * BOX_W + (COLUMNS - 1) * GAP_X
     height = 2 * MARGIN + rows * BOX_H + (rows - 1) * GAP_Y
     out = [
@@ -159,6 +185,22 @@ def render(boxes: Sequence[Box], arrows: Sequence[Arrow], title: str, lang: str)
             out.append(f'<g class="node">{inner}</g>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def crosses(start: tuple[int, int], end: tuple[int, int], taken: set[tuple[int, int]]) -> int:
+    """How many placed boxes (grid cells) the straight arrow between two cells would run through."""
+    (r1, c1), (r2, c2) = start, end
+    hit = set()
+    steps = 4 * max(abs(r2 - r1), abs(c2 - c1), 1)
+    for i in range(1, steps):
+        t = i / steps
+        r, c = r1 + (r2 - r1) * t, c1 + (c2 - c1) * t
+        # inside a box, not merely in the gap around it (a box is about a third of a row's height)
+        near = (round(r), round(c))
+        if near in taken and near not in (start, end):
+            if abs(r - near[0]) < 0.2 and abs(c - near[1]) < 0.4:
+                hit.add(near)
+    return len(hit)
 
 
 def edge_ends(
