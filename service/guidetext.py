@@ -83,7 +83,9 @@ def render(text: str) -> str:
             flush()
             close_lists()
             head = "".join(f'<th scope="col">{inline(c)}</th>' for c in cells(line))
-            out.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>')
+            out.append(
+                f'<div class="scroll"><table tabindex="0"><thead><tr>{head}</tr></thead><tbody>'
+            )
             i += 2
             while i < len(lines) and lines[i].lstrip().startswith("|"):
                 row = "".join(f"<td>{inline(c)}</td>" for c in cells(lines[i]))

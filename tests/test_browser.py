@@ -463,7 +463,14 @@ def test_the_editor_offers_our_prefixes_classes_and_properties(browser, live_ser
 
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize(
-    "path", ["/docs?lang=en", "/download/", "/search?q=cloud&lang=ja", "/def/?lang=en"]
+    "path",
+    [
+        "/docs?lang=en",
+        "/download/",
+        "/search?q=cloud&lang=ja",
+        "/def/?lang=en",
+        "/def/modelling?lang=en",
+    ],
 )
 def test_the_other_front_pages_have_no_serious_accessibility_violation(
     browser, live_server, path, width
