@@ -269,3 +269,44 @@ def test_the_guide_renderer_writes_only_its_own_markup() -> None:
     assert "javascript:" not in out.split("bad")[0][-40:] and 'href="javascript' not in out
     assert out.count("<ul>") == 2 and out.count("</ul>") == 2
     assert "<td>&lt;i&gt;1&lt;/i&gt;</td><td><code>2</code></td>" in out
+
+
+def test_the_diagram_has_the_links_the_ontology_gives_by_domain_and_range(
+    client: TestClient,
+) -> None:
+    graph = rdflib.Graph().parse(ROOT / "ontology" / "dakg.ttl", format="turtle")
+    classes = ontology_classes()
+    expected = {
+        compact(str(p))
+        for p in graph.subjects(rdflib.RDF.type, rdflib.OWL.ObjectProperty)
+        if str(graph.value(p, rdflib.RDFS.domain)) in classes
+        and str(graph.value(p, rdflib.RDFS.range)) in classes
+    }
+    assert "dakg:hasMilestone" in expected  # stated by the ontology, not by a shape
+    texts = {t.text for t in diagram(page(client, "/def/?lang=en")).iter(f"{SVG}text")}
+    assert expected <= texts, expected - texts
+
+
+def test_the_diagram_does_not_depend_on_the_order_it_is_given() -> None:
+    import random
+
+    from dakg.modeldiagram import Arrow, Box
+    from dakg.modeldiagram import render as render_diagram
+
+    boxes = [Box(f"urn:c{n}", f"C{n} <&>", f"#C{n}", f"class {n}") for n in range(14)]
+    arrows = [
+        Arrow(f"urn:c{n}", f"p{n}", f"urn:c{(n * 5 + 1) % 14}", f"property {n}") for n in range(20)
+    ] + [Arrow("urn:c3", "self", "urn:c3", "a loop")]
+    first = render_diagram(boxes, arrows, "Model", "en")
+    shuffled = random.Random(7)
+    for _ in range(5):
+        b, a = boxes[:], arrows[:]
+        shuffled.shuffle(b)
+        shuffled.shuffle(a)
+        assert render_diagram(b, a, "Model", "en") == first
+    svg = ET.fromstring(first)  # well-formed, the labels escaped
+    assert [t.text for t in svg.iter(f"{SVG}text")].count("C0 <&>") == 1
+    assert len(list(svg.iter(f"{SVG}a"))) == 14
+    # no two boxes in one place
+    rects = {(r.get("x"), r.get("y")) for r in svg.iter(f"{SVG}rect") if r.get("rx")}
+    assert len(rects) == 14
