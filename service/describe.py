@@ -274,6 +274,7 @@ class PropertyUse:
     min_count: int | None
     max_count: int | None
     is_object: bool
+    inverse: bool = False  # the path is `^path`: the subjects that link to the class by it
 
     @property
     def cardinality(self) -> str:
@@ -705,6 +706,9 @@ class Catalogue:
         for shape in self.shapes_for_class(cls):
             for constraint in (shape.own, *shape.properties):
                 path = constraint.path
+                text = constraint.path_text or ""
+                if path is None and text.startswith("^<") and text.endswith(">"):
+                    path = text  # an inverse path, `^<iri>`, as the shapes give it
                 if path is None:
                     continue
                 use = found.setdefault(path, {"ranges": set(), "min": None, "max": None})
@@ -722,7 +726,9 @@ class Catalogue:
             if cls in schema.domains and iri not in found:
                 found[iri] = {"ranges": set(), "min": None, "max": None}
         uses = []
-        for path, use in sorted(found.items(), key=lambda item: item[0]):
+        for key, use in sorted(found.items(), key=lambda item: (item[0].startswith("^"), item[0])):
+            inverse = key.startswith("^<")
+            path = key[2:-1] if inverse else key
             schema = self.schema.get(path)
             ranges = use["ranges"] or set(schema.ranges if schema else ())
             # A node shape (sh:node shapes:...) stands for the class it targets.
@@ -732,7 +738,12 @@ class Catalogue:
             )
             if ranges and not any(self.is_class(r) for r in ranges):
                 is_object = False
-            uses.append(PropertyUse(path, tuple(sorted(ranges)), use["min"], use["max"], is_object))
+            if inverse:  # what links to the class is a subject of the property: its domain
+                ranges = set(use["ranges"]) or set(schema.domains if schema else ())
+                is_object = True
+            uses.append(
+                PropertyUse(path, tuple(sorted(ranges)), use["min"], use["max"], is_object, inverse)
+            )
         return uses
 
     def shape_class(self, iri: str) -> str:
@@ -750,7 +761,7 @@ class Catalogue:
         edges: set[tuple[str, str, str]] = set()
         for cls in self.vocabulary.classes():
             for use in self.property_uses(cls.iri):
-                if use.is_object:
+                if use.is_object and not use.inverse:
                     edges |= {(cls.iri, use.path, r) for r in use.ranges if self.is_class(r)}
         for iri, schema in self.schema.items():
             if schema.is_object:
@@ -773,7 +784,7 @@ class Catalogue:
         labels, where the class has nothing else)."""
         if not self.instances(cls):
             return []
-        uses = self.property_uses(cls)
+        uses = [u for u in self.property_uses(cls) if not u.inverse]
         found = [("example-instances", {"class": cls})]
 
         def best(candidates: list[PropertyUse]) -> PropertyUse | None:

@@ -1041,7 +1041,11 @@ class Pages:
         ours = self.catalogue.vocabulary.namespace
         return [
             {
-                "curie": Link(Text(compact(u.path), code=True), locale.href(u.path), u.path),
+                "curie": Link(
+                    Text(("^" if u.inverse else "") + compact(u.path), code=True),
+                    locale.href(u.path),
+                    u.path,
+                ),
                 "label": self.label(u.path, locale.lang),
                 "ranges": [Link(Text(compact(r), code=True), locale.href(r), r) for r in u.ranges],
                 "cardinality": u.cardinality,
@@ -1067,7 +1071,7 @@ class Pages:
         used: dict[str, list[str]] = defaultdict(list)
         for cls in self.catalogue.vocabulary.classes():
             for u in self.catalogue.property_uses(cls.iri):
-                if not u.path.startswith(ours):
+                if not u.path.startswith(ours) and not u.inverse:
                     used[u.path].append(cls.iri)
         return [
             {

@@ -310,3 +310,15 @@ def test_the_diagram_does_not_depend_on_the_order_it_is_given() -> None:
     # no two boxes in one place
     rects = {(r.get("x"), r.get("y")) for r in svg.iter(f"{SVG}rect") if r.get("rx")}
     assert len(rects) == 14
+
+
+def test_an_inverse_path_of_the_shapes_is_listed_as_one(client: TestClient) -> None:
+    shapes = shapes_graph()
+    milestones = rdflib.URIRef("https://w3id.org/dakg/shapes/InitiativeShape-milestones")
+    path = shapes.value(milestones, SH.path)
+    inverse = shapes.value(path, SH.inversePath)
+    assert str(inverse) == DEF + "initiative"
+    section = class_section(page(client, "/def/?lang=en"), "Initiative")
+    assert "<code>^dakg:initiative</code>" in section
+    # and it is no arrow of the diagram's own: the diagram draws dakg:initiative from its subjects
+    assert "^dakg:initiative" not in page(client, "/def/?lang=en").split("</svg>")[0]
