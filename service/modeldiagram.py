@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-COLUMNS = 6
-BOX_W, BOX_H = 140, 40
-GAP_X, GAP_Y = 84, 120
+COLUMNS = 5
+BOX_W, BOX_H = 136, 40
+GAP_X, GAP_Y = 80, 110
 MARGIN = 24
 FONT = 12
 
@@ -73,7 +73,8 @@ def order(boxes: Sequence[Box], arrows: Sequence[Arrow]) -> list[Box]:
 
 def text_width(text: str) -> float:
     """About how wide a text is at the diagram's font size (wide characters count twice)."""
-    return sum(FONT if ord(ch) > 0x2E7F else FONT * 0.58 for ch in text)
+    size = FONT + 1  # the size of a box's words
+    return sum(size if ord(ch) > 0x2E7F else size * 0.5 for ch in text)
 
 
 def render(boxes: Sequence[Box], arrows: Sequence[Arrow], title: str, lang: str) -> str:
