@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -40,6 +41,7 @@ VALUES_CLAUSE = re.compile(r"\A[a-zA-Z][a-zA-Z0-9_]*\Z")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 PropertyMap = Mapping[str, tuple[Term, ...]]
 EMPTY: Mapping[str, str] = MappingProxyType({})
+EMPTY_SCHEMA: Mapping[str, PropertySchema] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,43 @@ class Shape:
 
 
 @dataclass(frozen=True)
+class PropertyUse:
+    """One property of a class, as a query needs it: its IRI, what its values are (classes or
+    datatypes) and how many a subject has (from the shapes; None where they set no bound)."""
+
+    path: str
+    ranges: tuple[str, ...]
+    min_count: int | None
+    max_count: int | None
+    is_object: bool
+    inverse: bool = False  # the path is `^path`: the subjects that link to the class by it
+
+    @property
+    def cardinality(self) -> str:
+        return f"{self.min_count or 0}..{'*' if self.max_count is None else self.max_count}"
+
+
+@dataclass(frozen=True)
+class PropertySchema:
+    """What the ontology says of one property, of any vocabulary: its kinds, domains and ranges."""
+
+    iri: str
+    kinds: frozenset[str]
+    domains: tuple[str, ...]
+    ranges: tuple[str, ...]
+
+    @property
+    def is_object(self) -> bool:
+        return OWL + "ObjectProperty" in self.kinds
+
+
+# The datatypes a value may have: a range of one of these is a literal, not a linked item.
+LITERAL_RANGES = frozenset(
+    {RDFS + "Literal", RDF + "langString", RDF + "PlainLiteral", RDF + "HTML", RDF + "XMLLiteral"}
+)
+
+
+@dataclass(frozen=True)
 class Describer:
     """Runs the resource queries on a dataset."""
 
@@ -373,6 +412,25 @@ class Describer:
             for iri, props in sorted(found.items())
         }
         return Vocabulary(namespace, MappingProxyType(terms))
+
+    def schema(self) -> dict[str, PropertySchema]:
+        """Every property the ontology declares (ours and other vocabularies'), by IRI."""
+        kinds: dict[str, set[str]] = defaultdict(set)
+        domains: dict[str, set[str]] = defaultdict(set)
+        ranges: dict[str, set[str]] = defaultdict(set)
+        for row in self.run("schema"):
+            iri = row["property"].value
+            kinds[iri].add(row["kind"].value)
+            if row["domain"] is not None:
+                domains[iri].add(row["domain"].value)
+            if row["range"] is not None:
+                ranges[iri].add(row["range"].value)
+        return {
+            iri: PropertySchema(
+                iri, frozenset(kinds[iri]), tuple(sorted(domains[iri])), tuple(sorted(ranges[iri]))
+            )
+            for iri in sorted(kinds)
+        }
 
     def licence(self) -> str:
         """The data's licence: a dataset description's, else the ontology's, else CC BY 4.0."""
@@ -543,6 +601,7 @@ class Catalogue:
         shapes: tuple[Shape, ...],
         licence: str,
         ontology_graphs: tuple[str, ...] = (),
+        schema: Mapping[str, PropertySchema] = EMPTY_SCHEMA,
     ):
         self.describer = describer
         self.base_iri = base_iri
@@ -550,6 +609,7 @@ class Catalogue:
         self.shapes = shapes
         self.licence = licence
         self.ontology_graphs = ontology_graphs
+        self.schema = schema
         self.labels = Labels(describer, whole=describer.dataset.config.kind != "oxigraph")
         self.lock = threading.RLock()
         self._entities: tuple[Entity, ...] | None = None
@@ -568,6 +628,7 @@ class Catalogue:
             shapes=load_shapes(shapes_dir, describer.queries),
             licence=describer.licence(),
             ontology_graphs=ontology_graphs,
+            schema=MappingProxyType(describer.schema()),
         )
 
     @property
@@ -628,3 +689,114 @@ class Catalogue:
 
     def shapes_for_property(self, iri: str) -> list[Shape]:
         return [s for s in self.shapes if s.constrains(iri)]
+
+    def is_class(self, iri: str) -> bool:
+        """Whether an IRI is a class the ontology or the shapes name (not a datatype)."""
+        term = self.vocabulary.terms.get(iri)
+        if term is not None:
+            return term.is_class
+        return iri not in LITERAL_RANGES and not iri.startswith(XSD)
+
+    def property_uses(self, cls: str) -> list[PropertyUse]:
+        """The properties of a class, by IRI: every predicate path of the shapes that target it
+        (their bounds combined: the highest sh:minCount, the lowest sh:maxCount) with the
+        sh:class, sh:node or sh:datatype they expect, else the ontology's range; then the
+        properties the ontology gives the class as domain that no shape names."""
+        found: dict[str, dict[str, Any]] = {}
+        for shape in self.shapes_for_class(cls):
+            for constraint in (shape.own, *shape.properties):
+                path = constraint.path
+                text = constraint.path_text or ""
+                if path is None and text.startswith("^<") and text.endswith(">"):
+                    path = text  # an inverse path, `^<iri>`, as the shapes give it
+                if path is None:
+                    continue
+                use = found.setdefault(path, {"ranges": set(), "min": None, "max": None})
+                for name in ("class", "node", "datatype"):
+                    use["ranges"] |= {
+                        v.value for v in constraint.values(name) if isinstance(v, ox.NamedNode)
+                    }
+                for name, pick in (("minCount", max), ("maxCount", min)):
+                    key = "min" if name == "minCount" else "max"
+                    for v in constraint.values(name):
+                        if isinstance(v, ox.Literal) and v.value.isdigit():
+                            number = int(v.value)
+                            use[key] = number if use[key] is None else pick(use[key], number)
+        for iri, schema in self.schema.items():
+            if cls in schema.domains and iri not in found:
+                found[iri] = {"ranges": set(), "min": None, "max": None}
+        uses = []
+        for key, use in sorted(found.items(), key=lambda item: (item[0].startswith("^"), item[0])):
+            inverse = key.startswith("^<")
+            path = key[2:-1] if inverse else key
+            schema = self.schema.get(path)
+            ranges = use["ranges"] or set(schema.ranges if schema else ())
+            # A node shape (sh:node shapes:...) stands for the class it targets.
+            ranges = {self.shape_class(r) for r in ranges}
+            is_object = (schema.is_object if schema else False) or any(
+                self.is_class(r) for r in ranges
+            )
+            if ranges and not any(self.is_class(r) for r in ranges):
+                is_object = False
+            if inverse:  # what links to the class is a subject of the property: its domain
+                ranges = set(use["ranges"]) or set(schema.domains if schema else ())
+                is_object = True
+            uses.append(
+                PropertyUse(path, tuple(sorted(ranges)), use["min"], use["max"], is_object, inverse)
+            )
+        return uses
+
+    def shape_class(self, iri: str) -> str:
+        """The class a node shape targets (for a shape of one class), else the IRI itself."""
+        for shape in self.shapes:
+            if shape.iri == iri:
+                classes = sorted(t for how, t in shape.targets if how == "class")
+                if len(classes) == 1:
+                    return classes[0]
+        return iri
+
+    def model_edges(self) -> list[tuple[str, str, str]]:
+        """The links between classes, as (class, object property, class): from the shapes'
+        sh:class and sh:node of each class, and from the ontology's domain and range."""
+        edges: set[tuple[str, str, str]] = set()
+        for cls in self.vocabulary.classes():
+            for use in self.property_uses(cls.iri):
+                if use.is_object and not use.inverse:
+                    edges |= {(cls.iri, use.path, r) for r in use.ranges if self.is_class(r)}
+        for iri, schema in self.schema.items():
+            if schema.is_object:
+                edges |= {
+                    (d, iri, r)
+                    for d in schema.domains
+                    for r in schema.ranges
+                    if self.is_class(d) and self.is_class(r)
+                }
+        return sorted(edges)
+
+    def instances(self, cls: str) -> int:
+        """How many entities are stated to be of the class (`rdf:type`, no inference)."""
+        return sum(1 for e in self.entities if cls in e.classes)
+
+    def examples(self, cls: str) -> list[tuple[str, dict[str, str]]]:
+        """The example queries of a class with instances, as (resource query, IRIs to bind): its
+        instances with their labels; following one object property (one every instance has,
+        by the shapes, if there is one); the values of one datatype property, label aside (the
+        labels, where the class has nothing else)."""
+        if not self.instances(cls):
+            return []
+        uses = [u for u in self.property_uses(cls) if not u.inverse]
+        found = [("example-instances", {"class": cls})]
+
+        def best(candidates: list[PropertyUse]) -> PropertyUse | None:
+            ranked = sorted(candidates, key=lambda u: (not u.min_count, u.path))
+            return ranked[0] if ranked else None
+
+        linked = best([u for u in uses if u.is_object])
+        if linked:
+            found.append(("example-follow", {"class": cls, "property": linked.path}))
+        valued = best([u for u in uses if not u.is_object and u.path != RDFS_LABEL and u.ranges])
+        if valued:
+            found.append(("example-values", {"class": cls, "property": valued.path}))
+        elif len(found) < 2:  # a class with labels alone (every entity has them): its labels
+            found.append(("example-values", {"class": cls, "property": RDFS_LABEL}))
+        return found

@@ -43,6 +43,9 @@ from .describe import (
     VocabularyTerm,
     owned,
 )
+from .guidetext import render as render_guide
+from .modeldiagram import Arrow, Box
+from .modeldiagram import render as render_diagram
 from .namespaces import NUMERIC_DATATYPES, PUBLIC_BASE, VOCABULARY_PREFIXES, canonical_prefixes
 
 LANGS = ("ja", "en")
@@ -198,6 +201,36 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "severity": ("重大度", "Severity"),
         "message": ("メッセージ", "Message"),
         "instances": ("インスタンス数", "Instances"),
+        "model": ("モデルの図", "The model"),
+        "model_text": (
+            "クラスを箱、クラスの間のオブジェクトプロパティを矢印で示します。"
+            "図は語彙とSHACLシェイプから生成されます。箱を選ぶとそのクラスの説明に移ります。",
+            "Classes are boxes and the object properties between them arrows. The picture is "
+            "generated from the vocabulary and the SHACL shapes; a box links to its class.",
+        ),
+        "prefixes": ("接頭辞（PREFIX）", "Prefixes"),
+        "prefixes_text": (
+            "このサイトが使う接頭辞です。SPARQLの問合せの先頭に貼り付けてください。",
+            "The prefixes this site publishes, to paste at the top of a SPARQL query.",
+        ),
+        "copy": ("コピー", "Copy"),
+        "copied": ("コピーしました", "Copied"),
+        "class_properties": ("プロパティ", "Properties"),
+        "property_curie": ("プロパティ", "Property"),
+        "external": ("外部の語彙", "other vocabulary"),
+        "examples": ("問合せの例", "Example queries"),
+        "external_properties": ("他の語彙のプロパティ", "Properties of other vocabularies"),
+        "external_text": (
+            "このデータが使う他の語彙のプロパティと、それを使うクラスです。",
+            "The properties of other vocabularies the data uses, with the classes that use them.",
+        ),
+        "used_by": ("使うクラス", "Used by"),
+        "dates": ("日付のモデル", "How dates work"),
+        "modelling": ("モデル化の手引き", "The modelling guide"),
+        "modelling_link": (
+            "報告書の記述をRDFにする規則（data/README.md）",
+            "How the report's wording becomes RDF (data/README.md)",
+        ),
         "term_in": ("語彙全体での説明", "In the whole vocabulary"),
         "namespace": ("名前空間", "Namespace"),
         "prefix": ("推奨接頭辞", "Preferred prefix"),
@@ -492,6 +525,13 @@ def compact(iri: str) -> str:
         default=None,
     )
     return f"{best[0]}:{iri[len(best[1]) :]}" if best else iri
+
+
+def prefix_block() -> str:
+    """Every prefix the pages publish, as SPARQL PREFIX lines (the vocabularies, then by name)."""
+    prefixes = canonical_prefixes()
+    names = sorted(prefixes, key=lambda p: (p not in VOCABULARY_PREFIXES, p))
+    return "".join(f"PREFIX {p}: <{prefixes[p]}>\n" for p in names)
 
 
 def format_number(text: str) -> str:
@@ -991,10 +1031,79 @@ class Pages:
             "range": [self.link(i, locale) for i in term.iris(RDFS + "range")],
             "shapes": shapes,
             "deprecated": term.deprecated,
-            "instances": sum(1 for e in self.catalogue.entities if term.iri in e.classes)
-            if term.is_class
-            else None,
+            "instances": self.catalogue.instances(term.iri) if term.is_class else None,
+            "uses": self.uses(term.iri, locale) if term.is_class else [],
+            "examples": self.examples(term.iri, locale) if term.is_class else [],
         }
+
+    def uses(self, cls: str, locale: Locale) -> list[dict[str, Any]]:
+        """A class's properties as a query names them: CURIE, range as CURIEs, cardinality."""
+        ours = self.catalogue.vocabulary.namespace
+        return [
+            {
+                "curie": Link(
+                    Text(("^" if u.inverse else "") + compact(u.path), code=True),
+                    locale.href(u.path),
+                    u.path,
+                ),
+                "label": self.label(u.path, locale.lang),
+                "ranges": [Link(Text(compact(r), code=True), locale.href(r), r) for r in u.ranges],
+                "cardinality": u.cardinality,
+                "external": not u.path.startswith(ours),
+                "object": u.is_object,
+            }
+            for u in self.catalogue.property_uses(cls)
+        ]
+
+    def examples(self, cls: str, locale: Locale) -> list[QueryLink]:
+        """A class's example queries, each with a link that runs it at /sparql."""
+        links = []
+        for name, iris in self.catalogue.examples(cls):
+            query = self.describer.queries[name]
+            text = query.for_people(**{k: ox.NamedNode(v) for k, v in iris.items()})
+            href = f"{locale.root}/sparql?{urlencode({'query': text})}"
+            links.append(QueryLink(name, query.title, text, href))
+        return links
+
+    def external_properties(self, locale: Locale) -> list[dict[str, Any]]:
+        """The properties of other vocabularies the classes use, with those classes."""
+        ours = self.catalogue.vocabulary.namespace
+        used: dict[str, list[str]] = defaultdict(list)
+        for cls in self.catalogue.vocabulary.classes():
+            for u in self.catalogue.property_uses(cls.iri):
+                if not u.path.startswith(ours) and not u.inverse:
+                    used[u.path].append(cls.iri)
+        return [
+            {
+                "curie": Link(Text(compact(iri), code=True), locale.href(iri), iri),
+                "label": self.label(iri, locale.lang),
+                "classes": [self.link(c, locale) for c in classes],
+            }
+            for iri, classes in sorted(used.items(), key=lambda item: compact(item[0]))
+        ]
+
+    def diagram(self, locale: Locale) -> Markup:
+        """The model as SVG: every class of the vocabulary and every class a link reaches."""
+        vocabulary = self.catalogue.vocabulary
+        edges = self.catalogue.model_edges()
+        classes = (
+            {c.iri for c in vocabulary.classes()} | {e[0] for e in edges} | {e[2] for e in edges}
+        )
+        boxes = []
+        for iri in sorted(classes):
+            term = vocabulary.terms.get(iri)
+            href = locale.local("/def/") + "#" + term.name if term else locale.href(iri)
+            # A class of another vocabulary goes by its CURIE, as a query names it.
+            label = self.label(iri, locale.lang).text if term else compact(iri)
+            boxes.append(
+                Box(iri, label, href, f"{self.label(iri, locale.lang).text} ({compact(iri)})")
+            )
+        arrows = [
+            Arrow(s, compact(p), o, f"{self.label(p, locale.lang).text} ({compact(p)})")
+            for s, p, o in edges
+        ]
+        title = locale.t("model")
+        return Markup(render_diagram(boxes, arrows, title, locale.lang))
 
     def alignment(self, term: VocabularyTerm, iri: str, locale: Locale) -> dict[str, Any]:
         relation = next(
@@ -1156,6 +1265,15 @@ class Pages:
             properties=[self.term_view(t, locale) for t in vocabulary.properties()],
             datatypes=[self.term_view(t, locale) for t in vocabulary.datatypes()],
             downloads=downloads,
+            diagram=self.diagram(locale),
+            prefix_block=prefix_block(),
+            external=self.external_properties(locale),
+        )
+
+    def modelling(self, locale: Locale, markdown: str, source: str) -> str:
+        """The modelling guide (data/README.md), rendered by the guides' own safe renderer."""
+        return self.render(
+            "modelling.html", locale, guide=Markup(render_guide(markdown)), source=source
         )
 
     def error(

@@ -40,7 +40,7 @@ from .describe import (
 from .html import Download, IndexLink, Locale, Pages, QueryLink, choose_language
 from .namespaces import ID, canonical_prefixes
 from .negotiation import EXPOSED_HEADERS, http_date, is_fresh
-from .packaged import internal_queries
+from .packaged import internal_queries, project_root
 from .pictures import Pictures
 from .pictures import Queries as PictureQueries
 from .publicurl import base_url
@@ -52,6 +52,8 @@ CSP = (
     "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The vocabulary page runs one script of its own (the copy button), from this origin.
+DEF_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
 SPARQL_ENDPOINT_REL = "http://rdfs.org/ns/void#sparqlEndpoint"
 DESCRIPTION_QUERIES = ("describe", "linked", "incoming")
 
@@ -353,9 +355,9 @@ def common_links(site: Site, root: str) -> list[tuple[str, str, str | None]]:
     ]
 
 
-def html_response(body: str, status: int, headers: dict[str, str]) -> HTMLResponse:
+def html_response(body: str, status: int, headers: dict[str, str], csp: str = CSP) -> HTMLResponse:
     headers = dict(headers)
-    headers["Content-Security-Policy"] = CSP
+    headers["Content-Security-Policy"] = csp
     headers["X-Content-Type-Options"] = "nosniff"
     return HTMLResponse(body, status_code=status, headers=headers)
 
@@ -642,7 +644,7 @@ def static_file(name: str) -> FileResponse:
     return FileResponse(STATIC / name, headers={"Cache-Control": "public, max-age=3600"})
 
 
-# Only these two paths: the rest of /static/ belongs to the other routers.
+# Only these paths: the rest of /static/ belongs to the other routers.
 @router.api_route("/static/resources.css", methods=["GET", "HEAD"], include_in_schema=False)
 def stylesheet() -> FileResponse:
     return static_file("resources.css")
@@ -651,6 +653,14 @@ def stylesheet() -> FileResponse:
 @router.api_route("/static/resources-icon.svg", methods=["GET", "HEAD"], include_in_schema=False)
 def icon() -> FileResponse:
     return static_file("resources-icon.svg")
+
+
+@router.api_route("/static/resources-copy.js", methods=["GET", "HEAD"], include_in_schema=False)
+def copy_script() -> FileResponse:
+    """The vocabulary page's copy button."""
+    answer = static_file("resources-copy.js")
+    answer.media_type = "text/javascript"
+    return answer
 
 
 # Browsers ask for /favicon.ico on their own (an SVG or a dump opened directly, for example).
@@ -747,9 +757,37 @@ def definition(rest: str, request: Request) -> Response:
     stem, fmt = split_extension(rest)
     if rest == "" or stem == "index":
         return cacheable(site, request, ontology_response(site, request, fmt))
+    if stem in (MODELLING, MODELLING + ".md"):
+        return cacheable(site, request, modelling_response(site, request, fmt))
     return resolve(
         site, request, Target(site.base + "def/" + stem, "def/" + stem, fmt), document=False
     )
+
+
+MODELLING = "modelling"
+
+
+def modelling_response(site: Site, request: Request, from_path: Format | None) -> Response:
+    """`/def/modelling`: data/README.md, the modelling guide, as a page (or `.md`: as written)."""
+    guide = project_root() / "data" / "README.md"
+    text = guide.read_text(encoding="utf-8")
+    root = root_of(request)
+    if request.url.path.endswith(".md") or "text/markdown" in request.headers.get("accept", ""):
+        return Response(
+            text,
+            media_type="text/markdown; charset=utf-8",
+            headers={"X-Content-Type-Options": "nosniff", "Vary": "Accept", **CORS},
+        )
+    if from_path is not None and from_path is not HTML:
+        return not_acceptable(request, "def/modelling")
+    locale = locale_of(request, site)
+    headers = {
+        "Content-Location": f"{root}/def/modelling",
+        "Link": link_header([(f"{root}/def/modelling.md", "alternate", "text/markdown")]),
+        "Vary": "Accept" if locale.explicit else "Accept, Accept-Language",
+    }
+    body = site.pages.modelling(locale, text, f"{root}/def/modelling.md")
+    return html_response(body, 200, headers)
 
 
 def ontology_response(site: Site, request: Request, from_path: Format | None) -> Response:
@@ -782,7 +820,7 @@ def ontology_response(site: Site, request: Request, from_path: Format | None) ->
         items = [
             Download(f.label, f"{root}/def/index.{f.extension}", f.media_type) for f in RDF_FORMATS
         ]
-        return html_response(site.pages.ontology(locale, items), 200, headers)
+        return html_response(site.pages.ontology(locale, items), 200, headers, DEF_CSP)
     if vary:
         headers["Vary"] = ", ".join(vary)
     triples = [t for g in site.catalogue.ontology_graphs for t in site.describer.graph_triples(g)]

@@ -471,6 +471,7 @@ def test_the_editor_offers_our_prefixes_classes_and_properties(browser, live_ser
         "/def/?lang=en",
         "/?lang=ja",
         "/id/initiative/mynumber-card?lang=en",
+        "/def/modelling?lang=en",
     ],
 )
 def test_the_other_front_pages_have_no_serious_accessibility_violation(
@@ -484,5 +485,50 @@ def test_the_other_front_pages_have_no_serious_accessibility_violation(
         if path.startswith("/docs"):
             wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) > 10)
         assert axe_violations(browser) == []
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def test_the_vocabulary_page_copies_its_prefixes_and_draws_its_model(browser, live_server) -> None:
+    """The copy button's script runs under the page's Content-Security-Policy and copies the
+    PREFIX block; the model diagram is drawn at full size, scrolling sideways at 390 px."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = live_server.url("/def/?lang=en")
+    origin = url.split("/def/")[0]
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    browser.get_log("browser")
+    browser.get(url)
+    button = browser.find_element(By.CSS_SELECTOR, "button.copy[data-copy=prefix-block]")
+    assert button.is_displayed()  # hidden until the script shows it
+    button.click()
+    WebDriverWait(browser, 5).until(lambda b: button.text == "Copied")
+    copied = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, e => done('failed: ' + e));"
+    )
+    block = browser.find_element(By.ID, "prefix-block").text
+    assert copied.strip() == block.strip() and "PREFIX dakg: <https://w3id.org/dakg/def/>" in copied
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    svg = browser.find_element(By.CSS_SELECTOR, "svg.model-diagram")
+    assert svg.size["width"] >= 1000  # drawn at its own size, not shrunk
+    holder = browser.find_element(By.CSS_SELECTOR, ".scroll.diagram")
+    inner, scroll = browser.execute_script(
+        "const h = arguments[0]; return [h.clientWidth, h.scrollWidth]", holder
+    )
+    assert scroll <= inner  # and whole at 1280 px: no scrolling to see it
+    browser.set_window_size(390, 900)
+    try:
+        holder = browser.find_element(By.CSS_SELECTOR, ".scroll.diagram")
+        inner, scroll = browser.execute_script(
+            "const h = arguments[0]; return [h.clientWidth, h.scrollWidth]", holder
+        )
+        assert inner <= 390 < scroll  # the diagram scrolls inside its box
+        page = browser.execute_script("return document.documentElement.scrollWidth")
+        assert page <= 390
     finally:
         browser.set_window_size(1280, 1000)
