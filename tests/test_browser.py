@@ -472,6 +472,11 @@ def test_the_editor_offers_our_prefixes_classes_and_properties(browser, live_ser
         "/?lang=ja",
         "/id/initiative/mynumber-card?lang=en",
         "/def/modelling?lang=en",
+        "/def/Initiative?lang=ja",
+        "/id/initiative?lang=en",
+        "/api/?lang=en",
+        "/pictures/?lang=ja",
+        "/id/initiative/no-such-initiative?lang=en",
     ],
 )
 def test_the_other_front_pages_have_no_serious_accessibility_violation(
