@@ -883,6 +883,16 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
 PLAIN_JSON = neg.Format("json", "application/json", "application/json", "json", tokens=("json",))
 
 
+def html_or_json_only(what: str) -> Response:
+    """406 for a page that answers only as HTML or JSON (an index, the search)."""
+    return Response(
+        f"406 Not Acceptable: {what} as application/json or text/html\n",
+        status_code=406,
+        media_type="text/plain; charset=utf-8",
+        headers={"Vary": "Accept"},
+    )
+
+
 def links_response(
     request: Request, title: str, description: str, links: list[IndexLink]
 ) -> Response:
@@ -891,12 +901,7 @@ def links_response(
     try:
         fmt = neg.choose(request.headers.get("accept"), (PLAIN_JSON, neg.HTML), (neg.HTML,))
     except neg.NotAcceptable:
-        return Response(
-            "406 Not Acceptable: this index is available as application/json or text/html\n",
-            status_code=406,
-            media_type="text/plain; charset=utf-8",
-            headers={"Vary": "Accept"},
-        )
+        return html_or_json_only("this index is available")
     site = site_of(request.app)
     vary = {"Vary": "Accept, Accept-Language"}
     if fmt is neg.HTML:

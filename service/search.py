@@ -36,7 +36,15 @@ from .backends import StoreError
 from .dataset import UNKNOWN
 from .html import LANGS, Locale, Text
 from .namespaces import ID
-from .resources import PLAIN_JSON, Site, cacheable, html_response, locale_of, site_of
+from .resources import (
+    PLAIN_JSON,
+    Site,
+    cacheable,
+    html_or_json_only,
+    html_response,
+    locale_of,
+    site_of,
+)
 
 PATH = "/search"
 MAX_QUERY_CHARS = 200
@@ -316,12 +324,7 @@ def search(request: Request) -> Response:
     try:
         fmt = answer_format(request)
     except negotiation.NotAcceptable:
-        return Response(
-            "406 Not Acceptable: search answers in text/html or application/json\n",
-            status_code=406,
-            media_type="text/plain; charset=utf-8",
-            headers={"Vary": "Accept"},
-        )
+        return html_or_json_only("search answers")
     except SearchError as exc:
         return api_error(422, exc.parameter, str(exc))
     vary = {"Vary": "Accept, Accept-Language"}

@@ -418,6 +418,6 @@ def test_the_manifests_own_requests(fixture_server, name, requests) -> None:
                     assert result.askAnswer is request["boolean"].toPython(), name
             elif request["format"] == "RDF":
                 assert media in RDF_TYPES, (name, media)
-                assert len(rdflib.Graph().parse(data=answer.content, format=media)) >= 0
+                rdflib.Graph().parse(data=answer.content, format=media)  # a graph it can read
             elif request["format"] == "tabular":
                 assert media in RESULT_TYPES, (name, media)
