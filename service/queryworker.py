@@ -219,6 +219,30 @@ def answer(store: ox.Store, message: tuple) -> tuple:
         return ("error", "internal", f"{type(error).__name__}: {error}")
 
 
+def cap_memory(allowance: int) -> None:
+    """Let queries take at most `allowance` bytes of address space beyond what the worker holds
+    now, its store open (0 lifts the cap). The cap is counted from here, not from nothing: opening
+    an on-disk store starts threads whose stacks and malloc arenas reserve address space that a
+    fixed cap set before would refuse (the thread would not start and the process would abort)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if not allowance:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        return
+    soft = address_space() + allowance
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def address_space() -> int:
+    """This process's address space now, in bytes (VmSize)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def serve(connection: Connection) -> None:
     spec = connection.recv()
     if not spec.get("network"):
@@ -230,10 +254,9 @@ def serve(connection: Connection) -> None:
                 f"dakg query worker: {error}; SERVICE is refused by the guard alone",
                 file=sys.stderr,
             )
-    if spec.get("memory_bytes"):
-        limit = int(spec["memory_bytes"])
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    allowance = int(spec.get("memory_bytes") or 0)
     store = open_store(spec)
+    cap_memory(allowance)
     connection.send(("ready", len(store)))
     while True:
         try:
@@ -242,7 +265,9 @@ def serve(connection: Connection) -> None:
             return
         if message[0] == "reload":
             del store  # the old copy goes before the new one is read
+            cap_memory(0)
             store = load_snapshot(message[1])
+            cap_memory(allowance)
             connection.send(("ready", len(store)))
             continue
         connection.send(answer(store, message))

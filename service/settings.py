@@ -24,9 +24,9 @@ def default_threads() -> int:
 
 
 def default_query_memory() -> int:
-    """A query worker's address-space cap: a sixth of the machine's memory, between 1 and 4 GiB,
-    so that a few runaway queries at once cannot exhaust the machine (the workers' own copy of
-    the graph and stacks fit well within it)."""
+    """The address space a query may take in its worker beyond what the worker holds with its
+    store open: a sixth of the machine's memory, between 1 and 4 GiB, so that a few runaway
+    queries at once cannot exhaust the machine."""
     try:
         total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):

@@ -249,6 +249,23 @@ def test_a_query_that_needs_more_memory_than_a_worker_may_have_is_stopped(datase
         assert app.state.query_pool.restarts == 1
 
 
+def test_the_memory_cap_counts_from_the_open_store_so_a_small_one_still_answers(dataset) -> None:
+    # 64 MiB is less than a worker holds with its store open (its threads' stacks and arenas
+    # alone reserve more): counted from nothing, no worker could start.
+    settings = Settings.from_env(query_memory_bytes=64 * 1024 * 1024, query_timeout=60)
+    app = create_app(settings, dataset)
+    with TestClient(app) as local:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        answer = local.get(
+            "/sparql",
+            params={"query": count},
+            headers={"accept": "application/sparql-results+json"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+        assert app.state.query_pool.restarts == 0
+
+
 # ---- federation to allow-listed endpoints only ---------------------------------------------
 
 
