@@ -6,8 +6,8 @@ SERVE_STAMP := $(VENV)/.installed-serve
 TEST_STAMP := $(VENV)/.installed-test
 
 # The Debian packages the tests use, in one place: headless Chromium and its driver (the browser
-# tests), CJK fonts (the pages' screenshots), OpenLink Virtuoso (tests/test_virtuoso.py)
-# and a JDK (tests/test_reasoners.py: HermiT and Pellet, and the OWL API's profile checker run as a
+# tests), CJK fonts (the pages' screenshots), OpenLink Virtuoso (tests/e2e/test_virtuoso.py)
+# and a JDK (tests/data/test_reasoners.py: HermiT and Pellet, and the OWL API's profile checker run as a
 # single-file Java program).
 DEBS := chromium chromium-driver fonts-noto-cjk virtuoso-opensource openjdk-17-jdk-headless
 
@@ -68,14 +68,12 @@ fmt: $(TEST_STAMP)
 	$(BIN)/ruff format service tests $(wildcard bench)
 	$(BIN)/dakg fmt
 
-# The service's test modules (they build an app or start a server): after the whole suite in
-# memory, they run again on disk (oxigraph:PATH) and on a real `oxigraph serve`, both filled by
+# The tests mirror the package: tests/unit/<package>/, tests/data/ (the graph itself), tests/e2e/
+# (real processes: the command, the stores, Virtuoso, limits, packaging) and tests/integration/:
+# the service as clients and the browser see it. After the whole suite in memory, the integration
+# tests run again on disk (oxigraph:PATH) and on a real `oxigraph serve`, both filled by
 # `dakg load`. Tests about one store only are deselected by their marker (see pyproject.toml).
-SERVICE_TESTS := $(addprefix tests/,test_sparql_protocol.py test_sparql_clients.py \
-	test_sparql_parity.py test_sparql_page.py test_api.py test_dereference.py test_downloads.py \
-	test_resources.py test_observability.py test_browser.py test_search.py \
-	test_negotiation_families.py test_w3c_protocol.py test_stable_answers.py \
-	test_predeclared_prefixes.py)
+SERVICE_TESTS := tests/integration
 
 test: deps $(TEST_STAMP) lint
 	$(BIN)/dakg validate

@@ -29,7 +29,7 @@ class Data:
     def ensure_nquads(self) -> Path:
         """Write the N-Quads dump from the project's own loader, so every server holds the same quads."""
         import pyoxigraph as ox
-        from dakg.dataset import Dataset
+        from dakg.store.dataset import Dataset
 
         path = self.nquads
         # The real data changes under us: its dump is written afresh once per run.
@@ -43,7 +43,7 @@ class Data:
 
 def real_data() -> Data:
     """The checkout's own data."""
-    from dakg.dataset import Dataset
+    from dakg.store.dataset import Dataset
 
     return Data("real", ROOT, Dataset.load(ROOT).triples)
 

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from dakg.dataset import Dataset
+from dakg.store.dataset import Dataset
 
 
 def pd() -> int:

@@ -69,7 +69,7 @@ TARGETS = {
 
 def entity_keys(data: Data) -> dict[str, tuple[str, ...]]:
     """Values for the varying parameter: entity paths, initiative keys, dates."""
-    from dakg.dataset import Dataset
+    from dakg.store.dataset import Dataset
 
     store = Dataset.load(data.root).store
     query = f"""SELECT DISTINCT ?s WHERE {{ ?s a ?type

@@ -38,7 +38,7 @@ TARGET_MB_100K = 150
 
 
 def load_embedded(root: Path) -> int:
-    from dakg.dataset import Dataset
+    from dakg.store.dataset import Dataset
 
     return Dataset.load(root).triples
 
@@ -53,8 +53,8 @@ def load_embedded_nq(root: Path) -> int:
 
 def load_disk(root: Path) -> int:
     import pyoxigraph as ox
-    from dakg.sources import graph_sources
-    from dakg.store import load_sources
+    from dakg.rdf.sources import graph_sources
+    from dakg.store.embedded import load_sources
 
     with tempfile.TemporaryDirectory(prefix="dakg-bench-disk-") as folder:
         store = ox.Store(folder)
@@ -79,7 +79,7 @@ def load_disk_nq(root: Path) -> int:
 
 def load_rdflib(root: Path) -> int:
     import rdflib
-    from dakg.sources import graph_sources
+    from dakg.rdf.sources import graph_sources
 
     dataset = rdflib.Dataset()
     for source in graph_sources(root):
@@ -89,7 +89,7 @@ def load_rdflib(root: Path) -> int:
 
 def child(engine: str, root: Path) -> dict:
     """One load in this process: seconds, triples, memory before and at peak."""
-    import dakg.dataset  # noqa: F401
+    import dakg.store.dataset  # noqa: F401
     import pyoxigraph  # noqa: F401  (imports are not part of the load)
     import rdflib  # noqa: F401
 

@@ -76,7 +76,7 @@ def role(pid: int) -> str:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return "?"
-    return "query worker" if "dakg.queryworker" in command else "http"
+    return "query worker" if "dakg.execution.worker" in command else "http"
 
 
 def ask(base: str, query: str) -> int:
@@ -172,8 +172,8 @@ def latency(args: argparse.Namespace) -> dict:
     """Median milliseconds of a one-entity lookup and of a GROUP BY over every triple, in this
     process, on the in-memory store and on its on-disk copy opened read-only."""
     import pyoxigraph as ox
-    from dakg.dataset import Dataset
-    from dakg.store import SharedCopy
+    from dakg.store.dataset import Dataset
+    from dakg.store.embedded import SharedCopy
 
     dataset = Dataset.load(Path(args.root))
     memory = dataset.store

@@ -71,7 +71,7 @@ def to_rdflib(term):
 
 def rdflib_dataset(root: Path):
     import rdflib
-    from dakg.sources import graph_sources
+    from dakg.rdf.sources import graph_sources
 
     dataset = rdflib.Dataset(default_union=True)
     for source in graph_sources(root):
@@ -92,8 +92,8 @@ def rdflib_timing(rdf, text: str, bindings: dict) -> dict:
 
 def child(root: Path, budget_s: float, with_rdflib: bool) -> list[dict]:
     """Every saved query at this root: latencies in seconds, rows, and rdflib's where asked."""
-    from dakg.dataset import Dataset
-    from dakg.savedqueries import list_queries, run_query
+    from dakg.sparql.library import list_queries, run_query
+    from dakg.store.dataset import Dataset
 
     dataset = Dataset.load(root)
     store = dataset.store

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
-
-from . import sandbox
-from .backends import StoreError, StoreSettingError
-from .settings import Settings
-from .sources import RDF_DIRS, RdfSourceError, turtle_files
+from dakg.execution import sandbox
+from dakg.rdf.sources import RDF_DIRS, RdfSourceError, turtle_files
+from dakg.settings import Settings
+from dakg.store import load
+from dakg.store.backends import StoreError, StoreSettingError
+from dakg.validation import command as validate
+from dakg.web import server
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 # Commands that need no network: they run with none (sandbox.py).
@@ -21,7 +22,7 @@ OFFLINE_COMMANDS = frozenset({"validate", "fmt"})
 
 
 def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
-    from .turtle import format_files
+    from dakg.rdf.turtle import format_files
 
     # The project's folders by their own paths (in a checkout, service/project/ links to them).
     targets = [Path(p) for p in args.paths] or [(settings.root / d).resolve() for d in RDF_DIRS]
@@ -40,9 +41,7 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from .dataset import Dataset
-    from .results import render
-    from .savedqueries import (
+    from dakg.sparql.library import (
         ParameterError,
         QueryFileError,
         adhoc_query,
@@ -50,6 +49,8 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         load_query,
         run_query,
     )
+    from dakg.sparql.results import render
+    from dakg.store.dataset import Dataset
 
     source = "-q" if args.text is not None else args.query
     try:
@@ -73,7 +74,7 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
 
 def read_query(args: argparse.Namespace, settings: Settings, load_query, adhoc_query):
     """The query to run: `-q TEXT`, `-` (standard input), a saved query's name or an .rq file."""
-    from .savedqueries import ParameterError
+    from dakg.sparql.library import ParameterError
 
     if (args.text is None) == (args.query is None):
         raise ParameterError(
@@ -93,16 +94,16 @@ def read_query(args: argparse.Namespace, settings: Settings, load_query, adhoc_q
 
 
 def entity_known(dataset, entity) -> bool:
-    """Whether the graph mentions an IRI at all (service/rq/resources/exists.rq)."""
-    from .packaged import internal_queries
-    from .savedqueries import parse_query_file
+    """Whether the graph mentions an IRI at all (service/sparql/rq/resources/exists.rq)."""
+    from dakg.packaged import internal_queries
+    from dakg.sparql.library import parse_query_file
 
     exists = parse_query_file(internal_queries("resources") / "exists.rq")
     return bool(dataset.query(exists.text, substitutions={ox.Variable("entity"): entity}))
 
 
 def parse_param(text: str) -> tuple[str, str]:
-    from .savedqueries import ParameterError
+    from dakg.sparql.library import ParameterError
 
     name, sep, value = text.partition("=")
     if not sep or not name:
@@ -143,18 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fmt)
     # Commands whose options and behaviour live in their own modules.
     for name, module, text in (
-        (
-            "validate",
-            "validatecommand",
-            "check the data against the SHACL shapes and queries/checks/",
-        ),
-        ("serve", "server", "serve the graph over HTTP (SPARQL endpoint, linked data, API)"),
-        ("load", "load", "push the graph into an on-disk store or an external SPARQL engine"),
+        ("validate", validate, "check the data against the SHACL shapes and queries/checks/"),
+        ("serve", server, "serve the graph over HTTP (SPARQL endpoint, linked data, API)"),
+        ("load", load, "push the graph into an on-disk store or an external SPARQL engine"),
     ):
         p = sub.add_parser(name, help=text)
-        mod = importlib.import_module(f"dakg.{module}")
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.run)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
     return parser
 
 

@@ -1,6 +1,7 @@
-"""The files the package ships, found with importlib.resources: its own SPARQL (`rq/`, the queries
-the code runs) and the project it serves (`project/`: the ontology, shapes, saved queries and data;
-in a checkout these are links to the folders at the top of the repository)."""
+"""The files the package ships, found with importlib.resources: its own SPARQL (`sparql/rq/`, the
+queries the code runs), the web pages' templates and static files (`web/templates/`,
+`web/static/`) and the project it serves (`project/`: the ontology, shapes, saved queries and
+data; in a checkout these are links to the folders at the top of the repository)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ def package_path(*parts: str) -> Path:
 
 def internal_queries(kind: str) -> Path:
     """The folder of the code's own queries of one kind: store, resources, pictures, validation."""
-    return package_path("rq", kind)
+    return package_path("sparql", "rq", kind)
+
+
+def web_files(kind: str) -> Path:
+    """The web layer's own files of one kind: templates or static."""
+    return package_path("web", kind)
 
 
 def project_root() -> Path:

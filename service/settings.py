@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .namespaces import PUBLIC_BASE
-from .packaged import project_root
+from dakg.packaged import project_root
+from dakg.rdf.namespaces import PUBLIC_BASE
 
 
 def default_root() -> Path:
@@ -82,7 +82,7 @@ class Settings:
     max_query_chars: int = 100_000
     # Endpoints SERVICE and LOAD may fetch from (none: the endpoint fetches nothing).
     federation_allow: tuple[str, ...] = ()
-    # A one-entity lookup (service/lookup.py) of a subject with at most this many triples is
+    # A one-entity lookup (service/execution/lookup.py) of a subject with at most this many triples is
     # answered in the server's process, without a query worker (0: every query goes to one).
     lookup_triples: int = 1000
     # HTTP worker processes of `dakg serve` (each with its own store and query workers); 0: one

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dakg.dataset import Dataset
-from engine_fixture import ServiceStores, store_kind
+from dakg.store.dataset import Dataset
+from helpers import ROOT
+from helpers.engine import ServiceStores, store_kind
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "source" / "digital-agency-activity-report-2021-09-2022-08.ja.txt"
 
 

@@ -1,0 +1,1 @@
+"""Running clients' queries: the worker processes with their time limit and caps, the pool that shares them fairly, the one-entity lookups answered in process, and the sandbox that keeps the workers off the network."""

@@ -1,0 +1,302 @@
+"""Evaluating a client's query within the endpoint's result caps, and the query worker process.
+
+`evaluate` runs one query on a pyoxigraph store and serialises its answer, refusing one with more
+rows or bytes than the caps allow. The endpoint runs it in worker processes (service/execution/pool.py):
+pyoxigraph cannot interrupt a running query, but a process can be killed, and killing it frees
+everything the query held. A worker is `python -m dakg.execution.worker FD`: it reads what to load
+from the socket FD, loads it, says it is ready, then answers one request at a time until the
+socket closes.
+
+The messages are plain tuples (pickled over a socket pair with the parent, nobody else):
+
+- in: ("query", text, dataset, results_format, graph_format, limits), ("update", text, base,
+  path) to apply an update to the worker's copy and write the result as an N-Quads snapshot
+  (so that an update, run here, has the time limit of a query), and ("reload", path) to take
+  the store's contents anew from a snapshot;
+- out: ("ready", quads), ("answer", kind, format, body), ("updated", quads), ("unacceptable",
+  kind), ("too-large", message) and ("error", kind, message).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+from dakg.execution import sandbox
+from dakg.rdf import formats
+from dakg.store.backends import PREDECLARED
+from dakg.store.embedded import load_sources
+
+# The answer kinds, and the format each is serialised in to count its rows: one row a line.
+RESULTS, GRAPH = formats.RESULTS, formats.GRAPH
+FORMATS = {f.name: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most rows (solutions or triples) and bytes an answer may have; 0 for no cap."""
+
+    rows: int = 0
+    bytes: int = 0
+
+
+class ResultTooLarge(Exception):
+    """An answer past a result cap: the message says which cap and how to stay within it."""
+
+
+class Unacceptable(Exception):
+    """The query's answer is of a kind (results or graph) the client accepts no format for."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An evaluated query: its kind, the format's name and the serialised bytes."""
+
+    kind: str
+    format: str
+    body: bytes
+
+
+class CappedBuffer:
+    """A write target that refuses to grow past its cap (pyoxigraph serialises into it)."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.cap and self.size > self.cap:
+            raise ResultTooLarge(
+                f"The answer is larger than {self.cap} bytes, the most this endpoint returns: "
+                "narrow the query or page through it with LIMIT and OFFSET "
+                "(the whole graph is at /download/)"
+            )
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def capped(serialize: Any, fmt: Any, cap: int) -> bytes:
+    buffer = CappedBuffer(cap)
+    serialize(buffer, fmt)
+    return buffer.getvalue()
+
+
+class LineCounter:
+    """A write target that counts rows, one a line after `header` lines, and refuses to count
+    past its cap."""
+
+    def __init__(self, cap: int, header: int, what: str):
+        self.cap = cap
+        self.what = what
+        self.lines = -header
+
+    def write(self, data: bytes) -> int:
+        self.lines += bytes(data).count(b"\n")
+        if self.lines > self.cap:
+            raise too_many(self.cap, self.what)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def too_many(cap: int, what: str) -> ResultTooLarge:
+    return ResultTooLarge(
+        f"The answer has more than {cap} {what}, the most this endpoint returns: "
+        "narrow the query or page through it with LIMIT and OFFSET "
+        "(the whole graph is at /download/)"
+    )
+
+
+def dataset_arguments(dataset: dict[str, Any]) -> dict[str, Any]:
+    """pyoxigraph's dataset arguments (and base IRI) from their plain form (IRIs as strings)."""
+    if "default_graph" in dataset:
+        return {
+            **dataset,
+            "default_graph": [ox.NamedNode(g) for g in dataset["default_graph"]],
+            "named_graphs": [ox.NamedNode(g) for g in dataset.get("named_graphs", ())],
+        }
+    return dict(dataset)
+
+
+def evaluate(
+    store: ox.Store,
+    query: str,
+    dataset: dict[str, Any],
+    results_format: str | None,
+    graph_format: str | None,
+    limits: Limits,
+) -> Answer:
+    """Run a query and serialise its answer in the format named for its kind (None: the client
+    accepts none: Unacceptable), within the byte cap. Every format takes at least a byte a row,
+    so only an answer longer than the row cap in bytes can hold too many rows: that one is run
+    again and its rows counted, one a line (TSV, N-Triples), up to the cap."""
+    # Our published prefixes need no PREFIX line (the service description lists them).
+    arguments = {**dataset_arguments(dataset), "prefixes": PREDECLARED}
+    try:
+        result = store.query(query, **arguments)
+    except RuntimeError as error:  # pyoxigraph's word for a function it does not know
+        raise ValueError(str(error)) from None
+    if isinstance(result, ox.QueryBoolean):
+        kind, name, line_format, what = RESULTS, results_format, None, ""
+    elif isinstance(result, ox.QueryTriples):
+        kind, name, line_format, what = GRAPH, graph_format, ox.RdfFormat.N_TRIPLES, "triples"
+    else:
+        kind, name, line_format, what = RESULTS, results_format, ox.QueryResultsFormat.TSV, "rows"
+    if name is None:
+        raise Unacceptable(kind)
+    fmt = FORMATS[name]
+    body = capped(result.serialize, fmt.rdf if kind == GRAPH else fmt.results, limits.bytes)
+    if line_format is not None and limits.rows and len(body) > limits.rows:
+        counter = LineCounter(limits.rows, 1 if kind == RESULTS else 0, what)
+        store.query(query, **arguments).serialize(counter, line_format)
+    return Answer(kind, fmt.name, body)
+
+
+# ---- the worker process ---------------------------------------------------------------------
+
+
+def open_store(spec: dict[str, Any]) -> ox.Store:
+    """The worker's store: an on-disk store opened read-only (the service's own, or the shared
+    copy of its in-memory graph: store.SharedCopy), or in memory the latest snapshot (written
+    after an update), else the sources."""
+    if spec["kind"] == "disk":
+        return ox.Store.read_only(spec["path"])
+    if spec.get("snapshot"):
+        return load_snapshot(spec["snapshot"])
+    return load_sources(list(spec["sources"]))
+
+
+def load_snapshot(path: str) -> ox.Store:
+    """The store's contents from its N-Quads snapshot, blank nodes with the labels the
+    snapshot gives them (a bulk load would label them anew, differently in every worker)."""
+    store = ox.Store()
+    store.bulk_extend(ox.parse(path=path, format=ox.RdfFormat.N_QUADS))
+    return store
+
+
+def answer(store: ox.Store, message: tuple) -> tuple:
+    """One request's reply; errors are replies too (the parent maps them to HTTP statuses)."""
+    try:
+        if message[0] == "update":
+            _, text, base, path = message
+            store.update(text, base_iri=base)
+            store.dump(path, ox.RdfFormat.N_QUADS)
+            return ("updated", len(store))
+        _, text, dataset, results_format, graph_format, limits = message
+        found = evaluate(store, text, dataset, results_format, graph_format, limits)
+        return ("answer", found.kind, found.format, found.body)
+    except Unacceptable as error:
+        return ("unacceptable", error.kind)
+    except ResultTooLarge as error:
+        return ("too-large", str(error))
+    except SyntaxError as error:
+        return ("error", "syntax", str(error))
+    except ValueError as error:
+        return ("error", "value", str(error))
+    except OSError as error:
+        return ("error", "os", str(error))
+    except Exception as error:  # a fault of the service, not of the query: logged by the parent
+        return ("error", "internal", f"{type(error).__name__}: {error}")
+
+
+def cap_memory(allowance: int) -> None:
+    """Let queries take at most `allowance` bytes of address space beyond what the worker holds
+    now, its store open (0 lifts the cap). The cap is counted from here, not from nothing: opening
+    an on-disk store starts threads whose stacks and malloc arenas reserve address space that a
+    fixed cap set before would refuse (the thread would not start and the process would abort)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if not allowance:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        return
+    soft = address_space() + allowance
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def address_space() -> int:
+    """This process's address space now, in bytes (VmSize)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def serve(connection: Connection) -> None:
+    spec = connection.recv()
+    if not spec.get("network"):
+        # No federation allowed: no socket to any address, whatever a query says (sandbox.py).
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxUnavailable as error:
+            print(
+                f"dakg query worker: {error}; SERVICE is refused by the guard alone",
+                file=sys.stderr,
+            )
+    allowance = int(spec.get("memory_bytes") or 0)
+    store = open_store(spec)
+    cap_memory(allowance)
+    connection.send(("ready", len(store)))
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):  # the service has gone: so does its worker
+            return
+        if message[0] == "reload":
+            del store  # the old copy goes before the new one is read
+            cap_memory(0)
+            store = load_snapshot(message[1])
+            cap_memory(allowance)
+            connection.send(("ready", len(store)))
+            continue
+        connection.send(answer(store, message))
+
+
+# pyoxigraph parses and evaluates by recursion: a long flat query (ten thousand `&&`, thousands of
+# UNIONs) needs far more stack than a main thread's 8 MiB. Queries run on a thread with this much
+# (address space reserved, used only as deep as a query goes).
+QUERY_STACK_BYTES = 256 * 1024 * 1024
+
+
+def main(argv: list[str]) -> int:
+    connection = Connection(int(argv[1]))
+    sandbox.die_with_parent()  # before the large stacks: its thread needs little
+    threading.stack_size(QUERY_STACK_BYTES)
+    worker = threading.Thread(target=serve_until_closed, args=(connection,), name="dakg-query")
+    worker.start()
+    worker.join()
+    return 0
+
+
+def serve_until_closed(connection: Connection) -> None:
+    try:
+        serve(connection)
+    except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
+        pass
+    finally:
+        connection.close()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main(sys.argv))

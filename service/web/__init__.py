@@ -1,0 +1,1 @@
+"""The HTTP service, the only package that imports FastAPI or Starlette: the app factory, the server, content negotiation, conditional requests, and the routers (endpoint/, linked_data/, the REST API, search, VoID and dumps)."""

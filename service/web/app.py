@@ -1,0 +1,310 @@
+"""The HTTP service: an app factory that loads the dataset once and mounts each router."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from dakg import __version__
+from dakg.execution.pool import QueryPool
+from dakg.packaged import internal_queries
+from dakg.settings import Settings
+from dakg.store.backends import RemoteStore, StoreError, load_incomplete, service_query
+from dakg.store.dataset import UNKNOWN, Dataset
+from dakg.store.embedded import SharedCopy
+from dakg.web import caching, conneg, search, void
+from dakg.web.api import api_router
+from dakg.web.endpoint import protocol as sparql
+from dakg.web.httpguard import STATE_KEY, HttpLimits
+from dakg.web.linked_data import routes as resources
+from dakg.web.linked_data import views as html
+from dakg.web.linked_data.pictures import Queries as PictureQueries
+from dakg.web.linked_data.pictures import pictures_router
+from dakg.web.observability import (
+    Metrics,
+    ObservabilityMiddleware,
+    SharedCounts,
+    metrics_endpoint,
+    share_counts,
+)
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
+
+
+def create_app(settings: Settings | None = None, dataset: Dataset | None = None) -> FastAPI:
+    """A new app; refuses to start (raises) when the graph does not load."""
+    settings = settings or Settings.from_env()
+    # Without an update token nothing writes: an on-disk store is opened read-only (no lock).
+    dataset = dataset or Dataset.open(
+        settings.root, settings.store, settings.query_timeout, read_only=not settings.update_token
+    )
+    app = Service(
+        title="dakg — Digital Agency activity knowledge graph",
+        version=__version__,
+        description="The Digital Agency's 2021-09 to 2022-08 activity report as linked data.",
+        lifespan=lifespan,
+        # Served by the routes below, which build the document off the event loop.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.openapi_lock = threading.Lock()
+    app.state.openapi_build = None
+    app.state.dataset = dataset
+    app.state.threads = sparql.QueryThreads(settings.query_threads)
+    app.state.query_pool = query_pool(settings, dataset)
+    app.state.negotiator = conneg.Negotiator()
+    app.state.cache = sparql.AnswerCache(settings.cache_entries, settings.cache_bytes)
+    app.state.cache_control = settings.cache_control
+    app.state.auth_failures = sparql.AuthFailures()
+    app.state.builds = void.Builds()
+    app.state.service_queries = void.load_service_queries(internal_queries("store"))
+    app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
+    app.state.query_page = sparql.QueryPage.build(settings)
+    app.state.proxy_client = sparql.EngineClient(settings.query_timeout)
+    app.add_exception_handler(StoreError, store_error)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=[
+            "Accept",
+            "Authorization",
+            "Content-Type",
+            "If-None-Match",
+            "If-Modified-Since",
+        ],
+        expose_headers=list(caching.EXPOSED_HEADERS),
+        max_age=86400,
+    )
+    app.state.metrics = Metrics()
+    app.state.shared_counts = SharedCounts(settings.metrics_dir) if settings.metrics_dir else None
+    app.add_middleware(
+        ObservabilityMiddleware, metrics=app.state.metrics, log_requests=settings.access_log
+    )
+    app.sparql_lane = ObservabilityMiddleware(
+        sparql.endpoint_app, app.state.metrics, settings.access_log, route=sparql.PATH
+    )
+    app.add_api_route(OPENAPI, openapi_document, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", swagger_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc_page, methods=["GET"], include_in_schema=False)
+    app.mount(SWAGGER_UI, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], summary="Prometheus metrics")
+    app.add_api_route("/health", health, methods=["GET"], summary="Service health")
+    app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+    app.include_router(sparql.router)
+    app.include_router(void.router)
+    app.include_router(resources.router)
+    app.include_router(search.router)
+    app.include_router(api_router(settings.queries_dir, dataset))
+    app.include_router(pictures_router())
+    return app
+
+
+class Service(FastAPI):
+    """The FastAPI app, with a lane past its middleware for the SPARQL endpoint, which takes most
+    of the traffic: a /sparql request that is not cross-origin (no Origin header, so CORS has
+    nothing to add) goes straight to the endpoint, timed and counted as every request is. The
+    routing and middleware it skips cost more than a cached answer (measured in bench/)."""
+
+    sparql_lane: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.sparql_lane
+        if (
+            lane is not None
+            and scope["type"] == "http"
+            and scope["path"] == sparql.PATH
+            and not any(name == b"origin" for name, _ in scope["headers"])
+        ):
+            scope["app"] = self
+            await lane(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    """The bounds of one HTTP connection; at most the connections the open-file limit allows."""
+    import resource
+
+    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    room = settings.max_connections if files == resource.RLIM_INFINITY else max(16, files - 128)
+    return HttpLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+        max_connections=min(settings.max_connections, room),
+    )
+
+
+def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
+    """Worker processes for clients' queries, where the store can be shared with them or copied
+    into them. A read-only endpoint in memory writes its graph once into an on-disk store in a
+    temporary folder (store.SharedCopy) that every query worker opens read-only, as they open an
+    on-disk store that nothing writes to: one copy on the machine, its pages shared through the
+    page cache, whatever the number of workers. With an update token in memory each worker loads
+    the sources (and the snapshots of updates) into a copy of its own. Elsewhere queries run in
+    the server's threads: on an engine, which bounds its own queries, and on a disk store open
+    for updates, which no other process may open meanwhile."""
+    if settings.query_processes <= 0 or isinstance(dataset.store, RemoteStore):
+        return None
+    # A worker may reach the network only when federation is allowed (SERVICE to the allow-list).
+    spec: dict = {
+        "memory_bytes": settings.query_memory_bytes,
+        "network": bool(settings.federation_allow),
+    }
+    shared = None
+    if dataset.config.kind == "memory" and not settings.update_token:
+        assert isinstance(dataset.store, ox.Store)
+        shared = SharedCopy.build(dataset.store)
+        spec.update(kind="disk", path=str(shared.store_path))
+    elif dataset.config.kind == "memory":
+        spec.update(kind="memory", sources=list(dataset.sources))
+    elif dataset.config.kind == "oxigraph" and not settings.update_token:
+        spec.update(kind="disk", path=str(Path(dataset.config.location).resolve()))
+    else:
+        return None
+    return QueryPool(spec, settings.query_processes, shared=shared)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
+    """Start the query workers with the server (and the sharing of counters between HTTP
+    workers), and stop them and the query threads with it. The state it gives the server holds
+    the bounds of its HTTP connections (httpguard.py)."""
+    if app.state.query_pool is not None:
+        app.state.query_pool.warm()
+    sharing = None
+    if app.state.shared_counts is not None:
+        sharing = asyncio.create_task(share_counts(app.state))
+    yield {STATE_KEY: http_limits(app.state.settings)}
+    if sharing is not None:
+        sharing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sharing
+    if app.state.query_pool is not None:
+        app.state.query_pool.stop()
+    app.state.threads.shutdown()
+    await app.state.proxy_client.aclose()
+    store = app.state.dataset.store
+    if isinstance(store, RemoteStore):
+        store.close()
+
+
+OPENAPI = "/openapi.json"
+
+
+def build_openapi(app: FastAPI) -> dict:
+    """The OpenAPI document, built once (FastAPI keeps it): one thread builds, others wait."""
+    with app.state.openapi_lock:
+        return app.openapi()
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    """/openapi.json, built in a thread the first time: its examples are the first rows of each
+    saved query, which on a large store take minutes in all and must not hold the event loop."""
+    app = request.app
+    schema = app.openapi_schema
+    if schema is None:
+        # One build for every request that comes meanwhile: each awaits it on the loop (one
+        # thread builds, rather than one thread per waiting request).
+        loop = asyncio.get_running_loop()
+        build = app.state.openapi_build
+        if (
+            build is None
+            or build.get_loop() is not loop
+            or (build.done() and (build.cancelled() or build.exception() is not None))
+        ):
+            build = app.state.openapi_build = loop.create_task(
+                run_in_threadpool(build_openapi, app)
+            )
+        schema = await asyncio.shield(build)
+    return JSONResponse(schema)
+
+
+SWAGGER_UI = "/static/swagger-ui"
+
+
+async def swagger_page(request: Request) -> Response:
+    """Swagger UI in the site's page (its header, language switch and footer), its files served
+    from our own origin (swagger-ui-bundle-v2), so that the documentation works without the
+    internet."""
+    page = html.render_standalone(request, "docs.html", "/docs", openapi=OPENAPI)
+    return HTMLResponse(page, headers={"vary": "Accept-Language"})
+
+
+async def redoc_page(request: Request) -> Response:
+    """ReDoc ships no Python package of its files (it loads from a CDN): /redoc goes to /docs."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    return RedirectResponse(f"{root}/docs", status_code=301)
+
+
+async def store_error(request: Request, error: Exception) -> Response:
+    """The engine is down (503) or too slow (504): a short message, never a stack trace."""
+    assert isinstance(error, StoreError)
+    return PlainTextResponse(
+        error.message.rstrip("\n") + "\n",
+        status_code=error.status,
+        headers={"retry-after": "5", "cache-control": "no-store"},
+    )
+
+
+def check_store(dataset: Dataset) -> tuple[Dataset, int]:
+    """The dataset (read again if its engine was down) and its number of named graphs."""
+    if isinstance(dataset.store, RemoteStore):
+        dataset.store.query(service_query("ping"))
+        if dataset.version == UNKNOWN:
+            dataset = dataset.refreshed()
+    return dataset, sum(1 for _ in dataset.store.named_graphs())
+
+
+async def health(request: Request) -> JSONResponse:
+    """Whether the store answers, with its size and the dataset version (503 when it does not)."""
+    state = request.app.state
+    dataset = state.dataset
+    try:
+        current, graphs = await run_in_threadpool(check_store, dataset)
+    except StoreError as error:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "store": dataset.config.describe(),
+                "error": error.message,
+                "version": dataset.version,
+            },
+            status_code=503,
+            headers={"cache-control": "no-store", "retry-after": "5"},
+        )
+    if current is not dataset and state.dataset is dataset:
+        state.dataset = current
+    incomplete = await run_in_threadpool(load_incomplete, current.store, current.config)
+    return JSONResponse(
+        {
+            "status": "incomplete" if incomplete else "ok",
+            "store": current.config.describe(),
+            "triples": current.triples,
+            "version": current.version,
+            "graphs": graphs,
+            **({"error": "the store holds a dakg load that did not finish"} if incomplete else {}),
+        },
+        status_code=503 if incomplete else 200,
+        headers={"cache-control": "no-store"},
+    )
