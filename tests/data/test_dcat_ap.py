@@ -21,6 +21,7 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
+from dakg.rdf import formats
 from dakg.web import void
 from helpers import ROOT
 
@@ -85,7 +86,7 @@ def description() -> rdflib.Graph:
     queries = void.load_service_queries(ROOT / "service" / "sparql" / "rq" / "store")
     stats = void.compute_statistics(store, queries)
     at = void.Where(base_iri=BASE, base_url="http://127.0.0.1:8000/", version="v", update=False)
-    body = void.serialize(void.void_description(stats, at), void.neg.TURTLE)
+    body = void.serialize(void.void_description(stats, at), formats.TURTLE)
     return rdflib.Graph().parse(data=body, format="turtle")
 
 
