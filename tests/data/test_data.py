@@ -436,3 +436,31 @@ def test_the_bill_is_named_with_the_acts_official_english_title(graph) -> None:
         bill = rdflib.URIRef(ID + "document/" + key)
         english = [str(lbl) for lbl in graph.objects(bill, RDFS.label) if lbl.language == "en"]
         assert len(english) == 1 and title in english[0]
+
+
+@pytest.mark.parametrize(
+    ("entity", "english", "page"),
+    [
+        (
+            "standard/gif",
+            "Government Interoperability Framework",
+            "https://digital.go.jp/policies/data_strategy_government_interoperability_framework",
+        ),
+        (
+            "programme/ismap",
+            "Information system Security Management and Assessment Program",
+            "https://www.ismap.go.jp/csm?id=kb_article_view&sysparm_article=KB0010301",
+        ),
+    ],
+)
+def test_an_official_english_name_names_the_government_page_it_comes_from(
+    graph, entity, english, page
+) -> None:
+    """An English name the report does not give, taken from an official page, links that page
+    (rdfs:seeAlso) and says in both languages where the name comes from."""
+    node = rdflib.URIRef(ID + entity)
+    assert [str(o) for o in graph.objects(node, RDFS.label) if o.language == "en"] == [english]
+    assert rdflib.URIRef(page) in set(graph.objects(node, RDFS.seeAlso))
+    comments = [c for c in graph.objects(node, RDFS.comment) if "English label" in str(c)]
+    assert len(comments) == 1 and re.search(r"Digital Agency|\.go\.jp", str(comments[0]))
+    assert {c.language for c in graph.objects(node, RDFS.comment)} == {"en", "ja"}

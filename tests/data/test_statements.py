@@ -35,7 +35,16 @@ ENUMERATIONS = {
         "ch1-public-services-and-infrastructure": 3,
         "ch1-organisational-reform": 4,
     },
-    "ch2-mission-vision-values": {"vision": 2, "values": 4},
+    "ch2-mission-vision-values": {
+        "vision": 2,
+        "values": 4,
+        "vision-gaas-stakeholders": 4,
+        "value-questioned-premises": 2,
+        "value-new-methods-and-concepts": 2,
+        "value-beyond-positions-practices": 3,
+        "value-results-practices": 3,
+        "value-challenges-and-failures": 2,
+    },
     "ch2-priority-plan": {
         "priority-plan-efforts": 3,
         "priority-plan-ministries-efforts": 2,
@@ -44,8 +53,12 @@ ENUMERATIONS = {
         "priority-plan-progress-indicators": 2,
         "priority-plan-indicator-handling": 2,
         "priority-plan-measure-revisions": 3,
+        "priority-plan-surveyed-groups": 2,
     },
-    "ch2-three-pillars": {"three-pillars": 3},
+    "ch2-three-pillars": {
+        "three-pillars": 3,
+        "overall-strategy-uses": 2,
+    },
     "ch3-government-solution-service": {
         "government-solution-service-tools": 2,
         "communication-tool-examples": 2,
@@ -53,21 +66,31 @@ ENUMERATIONS = {
         "separately-built-networks": 2,
         "government-solution-service-provided-environment": 2,
         "government-solution-service-improvements": 2,
+        "ministry-lan-october-integrations": 2,
+        "new-inter-ministry-network-qualities": 4,
+        "commuting-individual-work-face-to-face-meetings": 3,
+        "home-working-joint-work-web-meetings": 3,
     },
     "ch3-government-cloud": {
         "government-cloud-first-users": 2,
         "service-qualities-that-vary": 4,
         "separately-run-system-work": 2,
+        "government-cloud-service-delivery": 2,
+        "government-cloud-common-users": 2,
+        "government-cloud-migration-support": 2,
     },
     "ch3-digital-garden-city": {
         "regional-social-issues": 3,
         "digital-garden-city-provided-tools": 2,
         "data-broker-supported-activities": 2,
+        "digital-potential-outcomes": 2,
+        "attractive-and-convenient-regions": 2,
     },
     "ch3-co-creation-platform": {
         "co-creation-platform-government-participants": 2,
         "co-creation-platform-discussed-measures": 3,
         "co-creation-platform-staff": 2,
+        "national-and-local-government": 2,
     },
     "ch3-dfft": {
         "dfft-ministerial-meetings-and-visit": 3,
@@ -75,51 +98,82 @@ ENUMERATIONS = {
         "cross-border-data-risks": 2,
         "cross-border-risk-kinds": 2,
         "dfft-shared": 2,
+        "dfft-relationship-kinds": 2,
+        "dfft-relationship-actions": 2,
+        "dfft-expert-cooperation": 2,
     },
     "ch3-municipal-system-standardisation": {
         "municipal-published-specifications": 2,
         "municipal-resources-for-digital-investment": 2,
         "municipal-reduced-burdens": 2,
         "municipal-system-burdens": 2,
+        "municipal-core-system-changes": 2,
+        "standard-specification-revision-drivers": 2,
     },
     "ch3-children-data-platform": {
         "children-data-use-case-steps": 5,
         "children-in-difficult-situations": 2,
         "children-guideline-contents": 2,
+        "children-support-targets": 2,
+        "demonstration-project-next-steps": 2,
     },
     "ch3-digital-administrative-research-committee": {
         "analogue-regulation-requirements": 3,
         "reforms-to-advance-together": 3,
         "unchanged-structures": 2,
+        "cross-cutting-law-review-steps": 2,
     },
     "ch3-government-websites": {
         "government-websites-goals": 2,
         "government-websites-developed": 2,
         "ministry-sites-and-apps": 2,
         "ministry-site-differences": 2,
+        "government-websites-standardised-aspects": 2,
+        "government-websites-aim": 2,
+        "government-sites-and-apps-less-convenient": 2,
+        "design-system-application-targets": 2,
     },
     "ch3-digital-invoice": {
         "back-office-goals": 2,
         "paper-and-digital": 2,
         "invoice-information-handling": 2,
+        "digital-invoice-aims": 2,
+        "jp-pint-vendor-kinds": 2,
+        "jp-pint-offerings": 2,
     },
-    "ch3-digital-day": {"digital-day-used": 2},
+    "ch3-digital-day": {
+        "digital-day-used": 2,
+        "digital-day-opportunities": 3,
+        "digital-month-supporters": 2,
+    },
     "ch3-vaccination-certificate-app": {
         "vaccination-app-ratings": 2,
         "vaccination-certificate-purposes": 2,
+        "vaccination-app-feedback-sources": 2,
     },
     "ch3-business-services": {
         "business-procedure-burdens": 2,
         "business-procedure-scopes": 2,
         "gbizid-partner-system-owners": 2,
     },
-    "ch3-education-digitalisation": {"education-survey-respondents": 2, "education-data-aims": 2},
+    "ch3-education-digitalisation": {
+        "education-survey-respondents": 2,
+        "education-data-aims": 2,
+        "education-data-roadmap-figure": 4,
+        "subject-information-entities": 3,
+        "content-and-activity-information": 2,
+        "roadmap-2020-codes": 2,
+        "education-interoperability-study-subjects": 2,
+    },
     "ch3-data-strategy": {
         "data-strategy-published-rules": 2,
         "data-strategy-released-systems": 3,
         "administrative-data-lifecycle": 3,
         "foundational-data-examples": 2,
         "society-5-0-spaces": 2,
+        "insufficient-data-foundations": 2,
+        "gif-use-fields": 3,
+        "my-seido-navi-users": 2,
     },
     "ch3-medical-dx": {
         "medical-dx-viewable-information": 2,
@@ -127,19 +181,28 @@ ENUMERATIONS = {
         "medical-dx-viewing-professionals": 2,
         "medical-dx-information-fields": 2,
         "medical-dx-information-uses": 2,
+        "medical-welfare-aims": 2,
     },
-    "ch3-mynumber-card": {"mynumber-card-usage-scenes": 2},
+    "ch3-mynumber-card": {
+        "mynumber-card-usage-scenes": 2,
+        "mynumber-card-services": 2,
+    },
     "ch3-mynaportal": {
         "mynaportal-supported-actions": 3,
         "mynaportal-new-functions": 3,
         "mynaportal-viewable-information": 2,
         "mynaportal-functions-figure": 4,
         "mynaportal-partners": 2,
+        "mynaportal-improved-aspects": 2,
+        "mynaportal-unconstrained-by": 2,
+        "mynaportal-procedure-fields": 2,
+        "mynaportal-linked-services": 2,
     },
     "ch3-cashless-payment-law": {
         "cashless-payment-methods": 3,
         "non-cashless-payment-methods": 2,
         "cashless-procedures-examples": 4,
+        "cashless-act-model-ordinances-and-guidelines": 2,
     },
     "ch4-structure-culture-environment": {
         "ch4-structure-culture-environment": 3,
@@ -153,6 +216,13 @@ ENUMERATIONS = {
         "diverse-skills-and-experience": 2,
         "working-environment-hard-and-soft": 2,
         "working-environment-policy-subjects": 2,
+        "mvv-award-kinds": 3,
+        "value-ambassadors-promoted": 3,
+        "recruitment-publicity-channels": 2,
+        "hr-saas-visualised": 2,
+        "remote-environment-activities": 2,
+        "study-session-fields": 2,
+        "communication-policy-subjects": 2,
     },
     "ch4-project-and-unit-systems": {
         "ch4-project-and-unit-systems": 2,
@@ -177,6 +247,17 @@ ENUMERATIONS = {
         "organisation-survey-measures": 4,
         "organisational-reform-processes": 3,
         "organisation-survey-improvements": 3,
+        "staff-satisfaction-and-engagement": 2,
+    },
+    "ch5-future": {
+        "ch5-fact-based-project-promotion": 3,
+        "ch5-numbers-and-facts": 2,
+        "ch5-launch-to-strengthening": 2,
+        "project-goal-elements": 4,
+        "project-group-measures": 2,
+        "service-development-staff": 2,
+        "recruited-expertise": 2,
+        "management-planning-tasks": 2,
     },
 }
 
@@ -387,6 +468,7 @@ FIGURES = {
         "キャッシュレス支払いが可能になる予定の行政手続きの例",
     ],
     "ch3-children-data-platform": ["子どもに関する情報・データ連携で想定されるユースケース"],
+    "ch3-education-digitalisation": ["教育データ利活用ロードマップ"],
 }
 
 
@@ -417,3 +499,78 @@ def test_chapter_1s_own_text_is_kept_as_printed(graph, report_text) -> None:
         parts = set(graph.objects(ENUM[key], DAKG.listItem))
         assert len(parts) == lists
         assert all((p, RDF.type, DAKG.Enumeration) in graph for p in parts)
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("vision-gaas-stakeholders", ["国", "地方公共団体", "民間事業者", "その他あらゆる関係者"]),
+        (
+            "value-beyond-positions-practices",
+            ["多様性を尊重し", "相手に共感し", "学び合い補い合う"],
+        ),
+        ("mynaportal-procedure-fields", ["子育て", "介護"]),
+        ("gif-use-fields", ["教育", "防災", "スマートシティ"]),
+        ("subject-information-entities", ["児童生徒", "学校", "教職員"]),
+        (
+            "new-inter-ministry-network-qualities",
+            ["広帯域", "高品質", "低コスト", "高セキュリティ"],
+        ),
+        ("digital-day-opportunities", ["振り返り", "体験し", "見直す"]),
+        ("mvv-award-kinds", ["MVP", "ビジョン賞", "バリュー賞"]),
+        (
+            "project-goal-elements",
+            ["解決すべき課題", "提供する価値", "実現する姿（Why/What）", "目標達成ための方針(How)"],
+        ),
+    ],
+)
+def test_lists_inside_sentences_keep_the_reports_words_in_order(graph, key, words) -> None:
+    """Lists the report gives inside one sentence (「A、B、Cなど」), item by item as printed."""
+    items = sorted(
+        graph.objects(ENUM[key], DAKG.listItem), key=lambda i: int(graph.value(i, DAKG.position))
+    )
+    assert [ja(graph, i)[0] for i in items] == words
+    assert all((i, RDF.type, DAKG.ListItem) in graph for i in items)
+
+
+def test_chapter_5s_headings_list_its_programmes(graph) -> None:
+    """数値や事実にもとづくプロジェクト推進へ。 heads three programmes, 組織立ち上げフェーズから
+    機能強化フェーズへ。 two: the programmes as they are, not new list items."""
+    for key, heading, count in [
+        ("ch5-fact-based-project-promotion", "数値や事実にもとづくプロジェクト推進へ。", 3),
+        ("ch5-launch-to-strengthening", "組織立ち上げフェーズから機能強化フェーズへ。", 2),
+    ]:
+        items = set(graph.objects(ENUM[key], DAKG.listItem))
+        assert ja(graph, ENUM[key]) == [heading]
+        assert len(items) == count
+        assert {str(graph.value(i, DAKG.area)) for i in items} == {heading}
+        assert all((i, RDF.type, DAKG.OrganisationalProgramme) in graph for i in items)
+
+
+def test_the_uncaptioned_working_figure_is_two_lists_and_says_no_more(graph, report_text) -> None:
+    """The government solution service's figure prints 通勤 / 個別作業 / 対面の会議 and 在宅ワーク /
+    共同作業 / WEB会議, each with a line under it, and no caption: two enumerations labelled with
+    their lines, no dakg:Figure, each saying (rdfs:comment) what the report leaves unsaid."""
+    text = squash(report_text)
+    for key, words in [
+        ("commuting-individual-work-face-to-face-meetings", ["通勤", "個別作業", "対面の会議"]),
+        ("home-working-joint-work-web-meetings", ["在宅ワーク", "共同作業", "WEB会議"]),
+    ]:
+        enumeration = ENUM[key]
+        items = sorted(
+            graph.objects(enumeration, DAKG.listItem),
+            key=lambda i: int(graph.value(i, DAKG.position)),
+        )
+        assert [ja(graph, i)[0] for i in items] == words
+        (label,) = ja(graph, enumeration)
+        assert label.startswith(words[0] + " ") and squash(label) in text
+        for item in items:
+            (description,) = ja(graph, item, DAKG.description)
+            assert squash(ja(graph, item)[0] + description) in text
+        assert set(graph.objects(enumeration, DAKG.enumerationOf)) == {
+            rdflib.URIRef(ID + "initiative/government-solution-service")
+        }
+        comments = {c.language for c in graph.objects(enumeration, RDFS.comment)}
+        assert comments == {"en", "ja"}
+    initiative = rdflib.URIRef(ID + "initiative/government-solution-service")
+    assert set(graph.objects(initiative, DAKG.hasFigure)) == set()
