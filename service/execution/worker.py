@@ -19,6 +19,8 @@ The messages are plain tuples (pickled over a socket pair with the parent, nobod
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import resource
 import sys
@@ -33,7 +35,7 @@ from dakg.rdf import formats
 from dakg.store.backends import PREDECLARED
 from dakg.store.embedded import load_sources
 
-# The answer kinds, and the format each is serialised in to count its rows: one row a line.
+# The answer kinds, and the formats by name.
 RESULTS, GRAPH = formats.RESULTS, formats.GRAPH
 FORMATS = {f.name: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
 
@@ -99,25 +101,6 @@ def capped(serialize: Any, fmt: Any, cap: int) -> bytes:
     return buffer.getvalue()
 
 
-class LineCounter:
-    """A write target that counts rows, one a line after `header` lines, and refuses to count
-    past its cap."""
-
-    def __init__(self, cap: int, header: int, what: str):
-        self.cap = cap
-        self.what = what
-        self.lines = -header
-
-    def write(self, data: bytes) -> int:
-        self.lines += bytes(data).count(b"\n")
-        if self.lines > self.cap:
-            raise too_many(self.cap, self.what)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 def too_many(cap: int, what: str) -> ResultTooLarge:
     return ResultTooLarge(
         f"The answer has more than {cap} {what}, the most this endpoint returns: "
@@ -145,30 +128,45 @@ def evaluate(
     graph_format: str | None,
     limits: Limits,
 ) -> Answer:
-    """Run a query and serialise its answer in the format named for its kind (None: the client
-    accepts none: Unacceptable), within the byte cap. Every format takes at least a byte a row,
-    so only an answer longer than the row cap in bytes can hold too many rows: that one is run
-    again and its rows counted, one a line (TSV, N-Triples), up to the cap."""
+    """Run a query once and serialise its answer in the format named for its kind (None: the
+    client accepts none: Unacceptable), within the byte cap. Every format takes at least a byte a
+    row, so only an answer longer than the row cap in bytes can hold too many rows: that one's
+    rows are counted in the bytes it was written as (count_rows), never by running it again."""
     # Our published prefixes need no PREFIX line (the service description lists them).
     arguments = {**dataset_arguments(dataset), "prefixes": PREDECLARED}
     try:
         result = store.query(query, **arguments)
     except RuntimeError as error:  # pyoxigraph's word for a function it does not know
         raise ValueError(str(error)) from None
-    if isinstance(result, ox.QueryBoolean):
-        kind, name, line_format, what = RESULTS, results_format, None, ""
-    elif isinstance(result, ox.QueryTriples):
-        kind, name, line_format, what = GRAPH, graph_format, ox.RdfFormat.N_TRIPLES, "triples"
-    else:
-        kind, name, line_format, what = RESULTS, results_format, ox.QueryResultsFormat.TSV, "rows"
+    boolean = isinstance(result, ox.QueryBoolean)
+    kind = GRAPH if isinstance(result, ox.QueryTriples) else RESULTS
+    name = graph_format if kind == GRAPH else results_format
     if name is None:
         raise Unacceptable(kind)
     fmt = FORMATS[name]
     body = capped(result.serialize, fmt.rdf if kind == GRAPH else fmt.results, limits.bytes)
-    if line_format is not None and limits.rows and len(body) > limits.rows:
-        counter = LineCounter(limits.rows, 1 if kind == RESULTS else 0, what)
-        store.query(query, **arguments).serialize(counter, line_format)
+    if not boolean and limits.rows and len(body) > limits.rows:
+        what = "triples" if kind == GRAPH else "rows"
+        if count_rows(body, fmt) > limits.rows:
+            raise too_many(limits.rows, what)
     return Answer(kind, fmt.name, body)
+
+
+def count_rows(body: bytes, fmt: formats.Format) -> int:
+    """The solutions or triples of an answer, read from the bytes it was serialised as: by its
+    lines or elements where the format marks each row unambiguously (TSV and N-Triples escape
+    line breaks in literals; SPARQL XML escapes `<` in text), else by parsing it back."""
+    if fmt is formats.TSV:
+        return body.count(b"\n") - 1
+    if fmt is formats.NTRIPLES:
+        return body.count(b"\n")
+    if fmt is formats.XML:
+        return body.count(b"<result>")
+    if fmt is formats.CSV:  # a quoted value may hold a line break: read it as CSV
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
+    if fmt.results is not None:
+        return sum(1 for _ in ox.parse_query_results(body, format=fmt.results))
+    return sum(1 for _ in ox.parse(body, format=fmt.rdf))
 
 
 # ---- the worker process ---------------------------------------------------------------------
