@@ -153,17 +153,24 @@ def evaluate(
 
 
 def count_rows(body: bytes, fmt: formats.Format) -> int:
-    """The solutions or triples of an answer, read from the bytes it was serialised as: by its
-    lines or elements where the format marks each row unambiguously (TSV and N-Triples escape
-    line breaks in literals; SPARQL XML escapes `<` in text), else by parsing it back."""
+    """The solutions or triples of an answer, read from the bytes it was serialised as, where
+    the format marks each row unambiguously: TSV and N-Triples escape line breaks in literals,
+    SPARQL XML escapes `<` in text, CSV quotes any value holding a line break, and in SPARQL JSON
+    a `{"` is never inside a string (a quote there is escaped), so `[{"` and `},{"` start the
+    rows. Anything else (a quoted CSV value, an empty JSON row, the graph formats other than
+    N-Triples) is parsed back and counted."""
     if fmt is formats.TSV:
         return body.count(b"\n") - 1
     if fmt is formats.NTRIPLES:
         return body.count(b"\n")
     if fmt is formats.XML:
         return body.count(b"<result>")
-    if fmt is formats.CSV:  # a quoted value may hold a line break: read it as CSV
+    if fmt is formats.CSV:
+        if b'"' not in body:
+            return body.count(b"\r\n") - 1
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
+    if fmt is formats.JSON and b"{}" not in body:
+        return body.count(b'[{"') + body.count(b'},{"')
     if fmt.results is not None:
         return sum(1 for _ in ox.parse_query_results(body, format=fmt.results))
     return sum(1 for _ in ox.parse(body, format=fmt.rdf))

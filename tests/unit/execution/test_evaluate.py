@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from dakg.execution.worker import Limits, ResultTooLarge, evaluate
+from dakg.execution.worker import Limits, ResultTooLarge, count_rows, evaluate
 from dakg.rdf import formats
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 EX = "http://example.org/"
 # Values that a line or element count would read wrongly if the format did not escape them.
-AWKWARD = ["plain", "two\nlines", 'a "quoted", value', "<result>markup</result>", "crlf\r\nend"]
+AWKWARD = [
+    "plain",
+    "two\nlines",
+    'a "quoted", value',
+    "<result>markup</result>",
+    "crlf\r\nend",
+    'json },{"x":{} [{"',
+    "back\\slash\\",
+]
 ROWS = len(AWKWARD) * 2
 
 
@@ -65,3 +75,31 @@ def test_an_answer_under_the_cap_in_rows_but_long_in_bytes_is_given(store: Count
 def test_ask_has_no_rows_to_count(store: CountingStore) -> None:
     answer = evaluate(store, "ASK { ?s ?p ?o }", {}, "json", None, Limits(rows=1))
     assert b"true" in answer.body
+
+
+# Rows with some variables unbound, and rows with none (an empty JSON object), among texts
+# made of the characters the formats escape or use as structure.
+TEXTS = st.text(alphabet='ab{}[],:"\\\n\r\t<>&', max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(TEXTS, st.booleans()), max_size=12), st.integers(0, 3))
+def test_the_rows_counted_in_every_format_are_the_rows_of_the_answer(values, empty) -> None:
+    store = ox.Store()
+    for i, (text, labelled) in enumerate(values):
+        subject = ox.NamedNode(f"{EX}s{i}")
+        store.add(ox.Quad(subject, ox.NamedNode(f"{EX}p"), ox.Literal(text)))
+        if labelled:
+            store.add(ox.Quad(subject, ox.NamedNode(f"{EX}label"), ox.Literal(text + "}")))
+    rows = f"SELECT ?s ?o ?l WHERE {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}label> ?l }} }}"
+    nothing = "SELECT ?x WHERE { VALUES ?x { " + "UNDEF " * empty + "} }"
+    for query in (rows, nothing):
+        expected = len(list(store.query(query)))
+        for fmt in formats.RESULT_FORMATS:
+            body = store.query(query).serialize(format=fmt.results)
+            assert count_rows(body, fmt) == expected, (fmt.name, body)
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    expected = len(list(store.query(construct)))
+    for fmt in formats.GRAPH_FORMATS:
+        body = store.query(construct).serialize(format=fmt.rdf)
+        assert count_rows(body, fmt) == expected, (fmt.name, body)
