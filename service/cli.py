@@ -8,15 +8,14 @@ from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
+from dakg.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK, DakgError
 from dakg.execution import sandbox
-from dakg.rdf.sources import RDF_DIRS, RdfSourceError, turtle_files
+from dakg.rdf.sources import RDF_DIRS, turtle_files
 from dakg.settings import Settings
 from dakg.store import load
-from dakg.store.backends import StoreError, StoreSettingError
 from dakg.validation import command as validate
 from dakg.web import server
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 # Commands that need no network: they run with none (sandbox.py).
 OFFLINE_COMMANDS = frozenset({"validate", "fmt"})
 
@@ -41,18 +40,12 @@ def cmd_fmt(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from dakg.sparql.library import (
-        ParameterError,
-        QueryFileError,
-        adhoc_query,
-        check_entities,
-        load_query,
-        run_query,
-    )
+    from dakg.sparql.library import adhoc_query, check_entities, load_query, run_query
     from dakg.sparql.results import render
     from dakg.store.dataset import Dataset
 
     source = "-q" if args.text is not None else args.query
+    # A parameter, a query file or the store at fault is a DakgError: `main` reports it.
     try:
         query = read_query(args, settings, load_query, adhoc_query)
         params = dict(parse_param(p) for p in args.param)
@@ -62,9 +55,6 @@ def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
         )
         check_entities(query, bindings, partial(entity_known, dataset))
         result = run_query(dataset.store, query, params)
-    except (ParameterError, QueryFileError) as error:
-        print(f"dakg query: {error}", file=sys.stderr)
-        return EXIT_INPUT
     except SyntaxError as error:
         print(f"dakg query: {source}: the query does not parse: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -160,12 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         return args.func(args, settings)
-    except (RdfSourceError, StoreSettingError) as error:
+    except DakgError as error:  # the error's class says the exit status (dakg.errors)
         print(f"dakg {args.command}: {error}", file=sys.stderr)
-        return EXIT_INPUT
-    except StoreError as error:
-        print(f"dakg {args.command}: {error.message}", file=sys.stderr)
-        return EXIT_FAIL
+        return error.exit_code
 
 
 def command(argv: list[str] | None = None) -> int:

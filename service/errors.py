@@ -18,6 +18,9 @@ class DakgError(Exception):
 
     status = 500
     exit_code = EXIT_FAIL
+    # The parameter at fault, when one is (the API names it), and headers the answer must carry.
+    parameter: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, message: str = "", *args: object):
         super().__init__(message, *args)

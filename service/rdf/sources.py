@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from dakg.errors import InputError
 from dakg.rdf.namespaces import GRAPH, PUBLIC_BASE
 
 # The folders whose Turtle files make up the served graph, relative to the project root.
@@ -17,17 +18,17 @@ GRAPH_DIRS = ("ontology", "data/ttl")
 RDF_DIRS = ("ontology", "data/ttl", "shapes")
 
 
-class RdfSourceError(Exception):
-    """A source that cannot be read: names the file, the line and the column at fault."""
+class RdfSourceError(InputError):
+    """A source that cannot be read: names the file, the line and the column at fault (the
+    input is at fault: exit 2)."""
 
     def __init__(
         self, path: Path | str, message: str, line: int | None = None, column: int | None = None
     ):
         self.path = str(path)
-        self.message = message
         self.line = line
         self.column = column
-        super().__init__(str(self))
+        super().__init__(message)
 
     def __str__(self) -> str:
         where = self.path

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dakg.errors import Forbidden
 from dakg.sparql.lexer import (
     BNODE,
     PNAME,
@@ -37,8 +38,9 @@ class NetworkUse:
     target: str | None
 
 
-class NetworkRefused(Exception):
-    """A query or update that would fetch an address not on the allow-list."""
+class NetworkRefused(Forbidden):
+    """A query or update that would fetch an address not on the allow-list (403, as the endpoint
+    answers it)."""
 
 
 _KEYWORD = re.compile(r"service|load", re.IGNORECASE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dakg.errors import InputError
 from dakg.sparql.lexer import (
     IRI,
     PNAME,
@@ -29,8 +30,9 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 MAX_NESTING = 64
 
 
-class TooDeep(ValueError):
-    """A query or update nested deeper than the endpoint takes (refused before it is run)."""
+class TooDeep(InputError, ValueError):
+    """A query or update nested deeper than the endpoint takes (refused before it is run: 400;
+    still a ValueError, which the protocol answers 400 too)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,8 @@ class LoadOperation:
     silent: bool
 
 
-class LoadNotAlone(ValueError):
-    """An update that holds a LOAD beside other operations (the endpoint runs LOAD itself)."""
+class LoadNotAlone(InputError, ValueError):
+    """An update that holds a LOAD beside other operations (the endpoint runs LOAD itself): 400."""
 
 
 def load_operation(text: str) -> LoadOperation | None:

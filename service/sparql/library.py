@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from dakg.errors import InputError, NotFound
 from dakg.rdf.namespaces import ID
 from dakg.sparql.values import bind_values
 
@@ -43,18 +44,23 @@ PARAM = re.compile(
 )
 
 
-class ParameterError(ValueError):
-    """A missing, unknown or malformed query parameter; the message names it."""
+class ParameterError(InputError, ValueError):
+    """A missing, unknown or malformed query parameter; the message names it (422, as the API
+    answers it; 404 when it is well formed but names nothing)."""
+
+    status = 422
 
     def __init__(self, message: str, parameter: str | None = None, not_found: bool = False):
         super().__init__(message)
         self.parameter = parameter
         # Well formed, but naming an entity the graph does not have (404 over HTTP).
         self.not_found = not_found
+        if not_found:
+            self.status = NotFound.status
 
 
-class QueryFileError(ValueError):
-    """A saved query file whose header cannot be read."""
+class QueryFileError(InputError, ValueError):
+    """A saved query file whose header cannot be read (400; exit 2 for `dakg query FILE`)."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
+from dakg.errors import GatewayTimeout, InputError, Unavailable
 from dakg.packaged import internal_queries
 from dakg.rdf.namespaces import canonical_prefixes
 from dakg.sparql.form import query_shape
@@ -42,14 +43,10 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
 
 
-class StoreError(Exception):
+class StoreError(Unavailable):
     """The store cannot answer now: the HTTP status to answer with and a message for people."""
 
     status = 503
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class StoreUnavailable(StoreError):
@@ -58,18 +55,19 @@ class StoreUnavailable(StoreError):
     status = 503
 
 
-class StoreTimeout(StoreError):
+class StoreTimeout(StoreError, GatewayTimeout):
     """The engine did not answer within the configured timeout (504)."""
 
     status = 504
 
 
-class StoreSettingError(ValueError):
-    """A store setting that names no known kind of store."""
+class StoreSettingError(InputError, ValueError):
+    """A store setting that names no known kind of store (a setting at fault: exit 2)."""
 
 
-class EngineRefused(ValueError):
-    """The engine refused the request itself (a 4xx other than a refusal of the credentials)."""
+class EngineRefused(InputError, ValueError):
+    """The engine refused the request itself (a 4xx other than a refusal of the credentials):
+    the request is at fault, with the engine's own status."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)

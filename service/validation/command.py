@@ -9,12 +9,10 @@ import sys
 import traceback
 from pathlib import Path
 
+from dakg.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK, DakgError
 from dakg.rdf.sources import RdfSourceError, turtle_files
 from dakg.settings import Settings
 from dakg.validation.engine import (
-    EXIT_FAIL,
-    EXIT_INPUT,
-    EXIT_OK,
     FAIL_ON,
     FORMATS,
     Inputs,
@@ -143,7 +141,7 @@ def run_validation(args: argparse.Namespace, settings: Settings) -> int:
             allow=settings.federation_allow,
         )
         report = render(outcome, args.format, lang=args.lang, fail_on=args.fail_on)
-    except RdfSourceError:
+    except DakgError:  # a refusal with its own message and exit status (dakg.errors)
         raise
     except Exception:  # exit 1 means "results": a crash must not look like one
         traceback.print_exc()

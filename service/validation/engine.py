@@ -30,7 +30,6 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 CHECKS_NS = "https://w3id.org/dakg/checks/"
 SEVERITY_RANK = {SH.Info: 0, SH.Warning: 1, SH.Violation: 2}
 FAIL_ON = {"info": 0, "warning": 1, "violation": 2}

@@ -34,7 +34,7 @@ from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import caching
 from dakg.web.conneg import best_media_type
-from dakg.web.endpoint.protocol import Answer, ProtocolError, saved_query_rows
+from dakg.web.endpoint.protocol import Answer, saved_query_rows
 from dakg.web.linked_data.routes import links_response
 from dakg.web.linked_data.views import IndexLink, choose_language
 from dakg.web.void import not_modified, validators
@@ -67,16 +67,6 @@ OPENAPI_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
-def error(
-    status: int, parameter: str | None, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """An error answer that names the parameter at fault (or the query, when none is)."""
-    location = ["query", parameter] if parameter else ["query"]
-    return JSONResponse(
-        {"detail": [{"loc": location, "msg": message}]}, status_code=status, headers=headers
-    )
-
-
 class QueryEndpoint:
     """One saved query published at one path."""
 
@@ -90,21 +80,17 @@ class QueryEndpoint:
         values = dict(request.path_params)
         for name, value in request.query_params.multi_items():
             if name in values or (name not in RESERVED and name in request.path_params):
-                return error(422, name, f"parameter '{name}' is given more than once")
+                raise ParameterError(f"parameter '{name}' is given more than once", name)
             if name not in RESERVED:
                 values[name] = value
         declared = {p.name for p in self.query.parameters}
         if "lang" in declared and "lang" not in values and "accept-language" in request.headers:
             values["lang"] = choose_language(None, request.headers["accept-language"])[0]
-        try:
-            limit = bounded_int(
-                request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT
-            )
-            offset = bounded_int(request.query_params.get("offset"), "offset", 0, 0, 10**9)
-            fmt = choose_format(request)
-            bindings = self.query.bindings(values)
-        except ParameterError as exc:
-            return error(422, exc.parameter, str(exc))
+        # A ParameterError names the parameter at fault: dakg.web.problems answers it (422).
+        limit = bounded_int(request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = bounded_int(request.query_params.get("offset"), "offset", 0, 0, 10**9)
+        fmt = choose_format(request)
+        bindings = self.query.bindings(values)
         state = request.app.state
         dataset = state.dataset
         # One answer per dataset version and request: its ETag, and the answer cache's key.
@@ -122,23 +108,16 @@ class QueryEndpoint:
             )
         # The store pages the answer (LIMIT and OFFSET in the query) and counts it (COUNT).
         text = bind_values(self.query.text, bindings)
-        try:
-            variables, page = await saved_query_rows(request, paged(text, limit, offset))
-            _, count = await saved_query_rows(request, counted(text))
-        except ProtocolError as exc:
-            return error(exc.status, None, exc.message, exc.headers)
+        # The protocol's refusals (ProtocolError) are answered by the app's table, as JSON here.
+        variables, page = await saved_query_rows(request, paged(text, limit, offset))
+        _, count = await saved_query_rows(request, counted(text))
         total = int(count[0]["total"].value) if count and count[0]["total"] is not None else 0
         if not total:
-            # An empty answer may mean an entity parameter names nothing: 404, naming it.
-            try:
-                await run_in_threadpool(
-                    check_entities,
-                    self.query,
-                    bindings,
-                    partial(entity_exists, dataset, self.exists),
-                )
-            except ParameterError as exc:
-                return error(404, exc.parameter, str(exc))
+            # An empty answer may mean an entity parameter names nothing: 404 (a ParameterError
+            # that is `not_found`), naming it.
+            await run_in_threadpool(
+                check_entities, self.query, bindings, partial(entity_exists, dataset, self.exists)
+            )
         # The answer's own columns: the parameters' values, which a saved query projects (so
         # that `dakg query` rows say what produced them), echo what the client sent.
         variables = answer_columns(self.query, variables)

@@ -17,7 +17,7 @@ from dakg.settings import Settings
 from dakg.store.backends import RemoteStore, StoreError, load_incomplete, service_query
 from dakg.store.dataset import UNKNOWN, Dataset
 from dakg.store.embedded import SharedCopy
-from dakg.web import caching, conneg, search, void
+from dakg.web import caching, conneg, problems, search, void
 from dakg.web.api import api_router
 from dakg.web.endpoint import protocol as sparql
 from dakg.web.httpguard import STATE_KEY, HttpLimits
@@ -37,7 +37,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
@@ -63,6 +62,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        exception_handlers=exception_handlers(),
     )
     app.state.settings = settings
     app.state.openapi_lock = threading.Lock()
@@ -79,7 +79,6 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
     app.state.query_page = sparql.QueryPage.build(settings)
     app.state.proxy_client = sparql.EngineClient(settings.query_timeout)
-    app.add_exception_handler(StoreError, store_error)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -257,14 +256,16 @@ async def redoc_page(request: Request) -> Response:
     return RedirectResponse(f"{root}/docs", status_code=301)
 
 
-async def store_error(request: Request, error: Exception) -> Response:
-    """The engine is down (503) or too slow (504): a short message, never a stack trace."""
-    assert isinstance(error, StoreError)
-    return PlainTextResponse(
-        error.message.rstrip("\n") + "\n",
-        status_code=error.status,
-        headers={"retry-after": "5", "cache-control": "no-store"},
-    )
+def exception_handlers() -> dict:
+    """The one table of refusals: every DakgError answered by dakg.web.problems in its route's
+    shape (the pages' own for the linked-data pages), and the protocol's refusals that reach a
+    route of the app (the API's queries) in the same shapes."""
+
+    async def protocol_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, sparql.ProtocolError)
+        return problems.respond(request, error.status, error.message, error.headers)
+
+    return problems.handlers(page=resources.page_problem) | {sparql.ProtocolError: protocol_error}
 
 
 def check_store(dataset: Dataset) -> tuple[Dataset, int]:

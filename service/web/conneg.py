@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dakg.errors import InputError, NotAcceptableError
 from dakg.rdf.formats import ALL_TOKENS, GRAPH_FORMATS, RESULT_FORMATS, RESULTS, Format
 
 
-class NotAcceptable(Exception):
-    """No format the client accepts is one the service can give for this answer."""
+class NotAcceptable(NotAcceptableError):
+    """No format the client accepts is one the service can give for this answer (406)."""
 
     def __init__(self, offers: Sequence[Format], asked: str):
         self.offers = offers
@@ -24,8 +25,8 @@ class NotAcceptable(Exception):
         )
 
 
-class UnknownFormat(ValueError):
-    """A `format` parameter value that names no format at all."""
+class UnknownFormat(InputError, ValueError):
+    """A `format` parameter value that names no format at all (400)."""
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
+from dakg.errors import InputError
 from dakg.rdf import formats
 from dakg.rdf.namespaces import ID
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import conneg
-from dakg.web.api import error as api_error
 from dakg.web.linked_data.routes import (
     PLAIN_JSON,
     Site,
@@ -43,6 +43,7 @@ from dakg.web.linked_data.routes import (
     site_of,
 )
 from dakg.web.linked_data.views import LANGS, Locale, Text
+from dakg.web.problems import api_json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -84,8 +85,10 @@ class Hit:
     rank: tuple[int, int, int, int]
 
 
-class SearchError(ValueError):
-    """A bad search request; the message names the parameter."""
+class SearchError(InputError):
+    """A bad search request; the message names the parameter (422, as for the API's)."""
+
+    status = 422
 
     def __init__(self, message: str, parameter: str):
         super().__init__(message)
@@ -326,7 +329,7 @@ def search(request: Request) -> Response:
     except conneg.NotAcceptable:
         return html_or_json_only("search answers")
     except SearchError as exc:
-        return api_error(422, exc.parameter, str(exc))
+        return api_json(exc.status, str(exc), exc.parameter)
     vary = {"Vary": "Accept, Accept-Language"}
     try:
         query, limit = read_request(request)
@@ -334,7 +337,7 @@ def search(request: Request) -> Response:
             raise SearchError("missing parameter 'q': the words to search for", "q")
     except SearchError as exc:
         if fmt is PLAIN_JSON:
-            return api_error(422, exc.parameter, str(exc))
+            return api_json(exc.status, str(exc), exc.parameter)
         body = site.pages.render(
             "search.html",
             locale,

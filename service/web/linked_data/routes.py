@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
+from dakg.errors import DakgError, InputError
 from dakg.packaged import internal_queries, project_root, web_files
 from dakg.rdf import formats
 from dakg.rdf.namespaces import ID, canonical_prefixes
@@ -24,7 +25,7 @@ from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
-from dakg.web import conneg
+from dakg.web import conneg, problems
 from dakg.web.caching import EXPOSED_HEADERS, http_date, is_fresh
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
@@ -103,8 +104,13 @@ FORMAT_NAMES = {f.extension: f for f in FORMATS} | {
 }
 
 
-class BadRequest(Exception):
-    """A request parameter that cannot be read; the message says which."""
+class BadRequest(InputError):
+    """A request parameter that cannot be read; the message says which (400), and the page says
+    which resource was asked for, when one was."""
+
+    def __init__(self, message: str, iri: str | None = None):
+        super().__init__(message)
+        self.iri = iri
 
 
 def parse_accept(header: str) -> list[tuple[str, str, float]]:
@@ -430,6 +436,12 @@ class Target:
     fmt: Format | None
 
 
+def page_problem(request: Request, error: DakgError) -> Response:
+    """The pages' shape of a refusal raised on a route (dakg.web.problems answers with it)."""
+    iri = getattr(error, "iri", None)
+    return problem(request, site_of(request.app), error.status, str(error), iri)
+
+
 def problem(
     request: Request, site: Site, status: int, message: str, iri: str | None = None
 ) -> Response:
@@ -453,9 +465,7 @@ def problem(
     if fmt is RDFXML:
         body = f'<?xml version="1.0"?>\n<!-- {status} {message} -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
         return rdf_response(body.encode("utf-8"), fmt, status, {"Vary": "Accept"})
-    return Response(
-        f"{status} {message}\n", status_code=status, media_type="text/plain; charset=utf-8"
-    )
+    return problems.plain(status, f"{status} {message}")
 
 
 def not_acceptable(request: Request, stem: str) -> Response:
@@ -491,8 +501,8 @@ def describe_response(
     try:
         fmt = requested_format(request, target.fmt)
         page = page_number(request)
-    except BadRequest as error:
-        return problem(request, site, 400, str(error), target.iri)
+    except BadRequest as error:  # the page names the resource asked for
+        raise BadRequest(error.message, target.iri) from None
     if fmt is None:
         return not_acceptable(request, target.stem)
     description = site.describer.describe(target.iri, page, PAGE_SIZE)
@@ -798,10 +808,7 @@ def modelling_response(site: Site, request: Request, from_path: Format | None) -
 
 def ontology_response(site: Site, request: Request, from_path: Format | None) -> Response:
     """The whole vocabulary: HTML documentation or the ontology's graph."""
-    try:
-        fmt = requested_format(request, from_path)
-    except BadRequest as error:
-        return problem(request, site, 400, str(error))
+    fmt = requested_format(request, from_path)
     if fmt is None:
         return not_acceptable(request, "def/index")
     root = root_of(request)
@@ -853,10 +860,7 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
     """The index of one id type: every entity of it, linked by label."""
     if not site.catalogue.entities_of(kind):
         return problem(request, site, 404, "not found", site.base + "id/" + kind)
-    try:
-        fmt = requested_format(request, from_path)
-    except BadRequest as error:
-        return problem(request, site, 400, str(error))
+    fmt = requested_format(request, from_path)
     if fmt is None:
         return not_acceptable(request, kind)
     root = root_of(request)
