@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from dakg.packaged import internal_queries
-from dakg.rdf.namespaces import ID
+from dakg.rdf.namespaces import ID, XSD
 from dakg.rdf.terms import plain_value
 from dakg.sparql.form import counted, paged
 from dakg.sparql.library import (
@@ -42,7 +42,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 FISCAL_YEAR = ID + "fiscal-year/"
 RESERVED = ("limit", "offset", "format", "bom")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000

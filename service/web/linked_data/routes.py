@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 from dakg.packaged import internal_queries, project_root, web_files
 from dakg.rdf import formats
-from dakg.rdf.namespaces import ID, canonical_prefixes
+from dakg.rdf.namespaces import ID, RDF, RDF_TYPE, RDFS_LABEL, VOID, canonical_prefixes
 from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
@@ -28,8 +28,6 @@ from dakg.web import conneg
 from dakg.web.caching import EXPOSED_HEADERS, http_date, is_fresh
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
-    RDF_TYPE,
-    RDFS_LABEL,
     Catalogue,
     Describer,
     Description,
@@ -60,7 +58,7 @@ CSP = (
 )
 # The vocabulary page runs one script of its own (the copy button), from this origin.
 DEF_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
-SPARQL_ENDPOINT_REL = "http://rdfs.org/ns/void#sparqlEndpoint"
+SPARQL_ENDPOINT_REL = VOID + "sparqlEndpoint"
 DESCRIPTION_QUERIES = ("describe", "linked", "incoming")
 
 
@@ -451,7 +449,7 @@ def problem(
         body = json.dumps({"@context": context_url(request), "@graph": []}).encode("utf-8")
         return rdf_response(body, fmt, status, {"Vary": "Accept"})
     if fmt is RDFXML:
-        body = f'<?xml version="1.0"?>\n<!-- {status} {message} -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
+        body = f'<?xml version="1.0"?>\n<!-- {status} {message} -->\n<rdf:RDF xmlns:rdf="{RDF}"/>\n'
         return rdf_response(body.encode("utf-8"), fmt, status, {"Vary": "Accept"})
     return Response(
         f"{status} {message}\n", status_code=status, media_type="text/plain; charset=utf-8"

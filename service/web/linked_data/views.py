@@ -22,22 +22,27 @@ import jinja2
 import pyoxigraph as ox
 from dakg.packaged import web_files
 from dakg.rdf.namespaces import (
-    NUMERIC_DATATYPES,
-    PUBLIC_BASE,
-    VOCABULARY_PREFIXES,
-    canonical_prefixes,
-)
-from dakg.web.linked_data.describe import (
+    ADMS,
     DAKG,
     DCTERMS,
+    ELI,
+    IC,
+    NUMERIC_DATATYPES,
     OWL,
+    PUBLIC_BASE,
     RDF,
     RDF_TYPE,
     RDFS,
     RDFS_LABEL,
     SH,
     SKOS,
+    TIME,
+    VANN,
+    VOCABULARY_PREFIXES,
     XSD,
+    canonical_prefixes,
+)
+from dakg.web.linked_data.describe import (
     Catalogue,
     Describer,
     Description,
@@ -55,11 +60,6 @@ from markupsafe import Markup
 LANGS = ("ja", "en")
 DEFAULT_LANG = "ja"
 TEMPLATES = web_files("templates")
-IMI = VOCABULARY_PREFIXES["ic"]
-ADMS = VOCABULARY_PREFIXES["adms"]
-ELI = VOCABULARY_PREFIXES["eli"]
-TIME = VOCABULARY_PREFIXES["time"]
-VANN = VOCABULARY_PREFIXES["vann"]
 
 # The words of the pages themselves, in both languages.
 UI: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -192,7 +192,7 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "definition_en": ("定義（英語）", "Definition (English)"),
         "superclasses": ("上位クラス", "Subclass of"),
         "superproperties": ("上位プロパティ", "Subproperty of"),
-        "align_imi": ("共通語彙基盤（IMI）との対応", "Alignment to IMI"),
+        "align_imi": ("共通語彙基盤（IC）との対応", "Alignment to IC"),
         "align_intl": ("国際的な語彙との対応", "Alignment to international vocabularies"),
         "domain": ("定義域", "Domain"),
         "range": ("値域", "Range"),
@@ -1006,8 +1006,8 @@ class Pages:
             for i in term.iris(p)
         ]
         ours = self.catalogue.vocabulary.namespace
-        imi = [self.alignment(term, i, locale) for i in aligned if i.startswith(IMI)]
-        intl = [self.alignment(term, i, locale) for i in aligned if not i.startswith((IMI, ours))]
+        imi = [self.alignment(term, i, locale) for i in aligned if i.startswith(IC)]
+        intl = [self.alignment(term, i, locale) for i in aligned if not i.startswith((IC, ours))]
         parents = [
             self.link(i, locale)
             for p in (RDFS + "subClassOf", RDFS + "subPropertyOf")
