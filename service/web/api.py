@@ -37,7 +37,6 @@ from dakg.web.conneg import best_media_type
 from dakg.web.endpoint.protocol import Answer, ProtocolError, saved_query_rows
 from dakg.web.linked_data.routes import links_response
 from dakg.web.linked_data.views import IndexLink, choose_language
-from dakg.web.void import not_modified, validators
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -111,7 +110,7 @@ class QueryEndpoint:
             "api", dataset.version, self.path, sorted(values.items()), fmt, limit, offset,
             request.query_params.get("bom"),
         )  # fmt: skip
-        unchanged = not_modified(request, etag, vary="Accept, Accept-Language")
+        unchanged = caching.not_modified(request, etag, {"vary": "Accept, Accept-Language"})
         if unchanged is not None:
             return unchanged
         cached = state.cache.get(("api", etag))
@@ -141,14 +140,14 @@ class QueryEndpoint:
         # The answer's own columns: the parameters' values, which a saved query projects (so
         # that `dakg query` rows say what produced them), echo what the client sent.
         variables = answer_columns(self.query, variables)
-        headers = {"X-Total-Count": str(total), "Vary": "Accept, Accept-Language"}
+        headers = {"x-total-count": str(total), "vary": "Accept, Accept-Language"}
         if offset + limit < total:
             params = dict(request.query_params) | {
                 "offset": str(offset + limit),
                 "limit": str(limit),
             }
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-        headers |= validators(request, etag) | {"vary": "Accept, Accept-Language"}
+        headers |= caching.validators(request, etag)
         body = render(fmt, variables, page, request.query_params.get("bom") == "1")
         state.cache.put(("api", etag), Answer(MEDIA[fmt], body, tuple(headers.items())))
         return Response(body, media_type=MEDIA[fmt], headers=headers)

@@ -463,34 +463,20 @@ def rdf_response(
     """An RDF answer with its validators and the caching headers of a dataset that changes on deploy."""
     return Response(
         content=body,
-        headers={"content-type": fmt.content_type, **validators(request, etag), **headers},
+        headers={
+            "content-type": fmt.content_type,
+            **caching.validators(request, etag),
+            "vary": "Accept",
+            **headers,
+        },
     )
-
-
-def validators(request: Request, etag: str) -> dict[str, str]:
-    """ETag, Last-Modified (when this dataset version's data last changed) and caching headers."""
-    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
-    modified = request.app.state.dataset.modified
-    if modified is not None:
-        headers["last-modified"] = caching.http_date(modified)
-    return headers
-
-
-def not_modified(request: Request, etag: str, **headers: str) -> Response | None:
-    """A 304 when the client already holds this answer (GET and HEAD only), by If-None-Match
-    or If-Modified-Since."""
-    if request.method in ("GET", "HEAD") and caching.is_fresh(
-        request.headers, etag, request.app.state.dataset.modified
-    ):
-        return Response(status_code=304, headers={**validators(request, etag), **headers})
-    return None
 
 
 async def describe(request: Request, fmt: formats.Format, kind: str) -> Response:
     """The VoID description (kind "void") or the service description (kind "sd") in a format."""
     at = where(request)
     etag = caching.etag_for(kind, at, fmt.name)
-    cached = not_modified(request, etag)
+    cached = caching.not_modified(request, etag, {"vary": "Accept"})
     if cached is not None:
         return cached
     stats = await statistics(request)
@@ -610,7 +596,7 @@ async def download(filename: str, request: Request) -> Response:
         )
     etag = caching.etag_for(request.app.state.dataset.version, dump.filename)
     headers = {"content-disposition": f'attachment; filename="{dump.filename}"'}
-    cached = not_modified(request, etag, **headers)
+    cached = caching.not_modified(request, etag, {"vary": "Accept", **headers})
     if cached is not None:
         return cached
     store = request.app.state.dataset.store

@@ -4,7 +4,6 @@ as SVG drawn by the service (no JavaScript), from the saved queries' answers."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from dakg.packaged import internal_queries
 from dakg.rdf.namespaces import ID
 from dakg.rdf.terms import json_value
 from dakg.sparql.library import ParameterError, SavedQuery, execute, load_query
-from dakg.web.caching import http_date, is_fresh
+from dakg.web import caching
 from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -276,16 +275,13 @@ def chart_svg(title: str, observations: list[dict], lang: str) -> str:
 
 
 def svg_response(request: Request, text: str) -> Response:
-    """The picture, cached like every answer of this dataset version, with an ETag of its own."""
-    state = request.app.state
-    tag = hashlib.sha256(f"{state.dataset.version}\n{request.url}".encode()).hexdigest()[:20]
-    etag = f'W/"{tag}"'
-    headers = {"Cache-Control": state.cache_control, "ETag": etag}
-    if state.dataset.modified is not None:
-        headers["Last-Modified"] = http_date(state.dataset.modified)
-    if is_fresh(request.headers, etag, state.dataset.modified):
-        return Response(status_code=304, headers=headers)
-    return Response(text, media_type=MEDIA, headers=headers)
+    """The picture, with the validators of every answer of this dataset version; its ETag
+    names the whole request URL (the picture's parameters and the host its links point to)."""
+    etag = caching.etag_for(request.app.state.dataset.version, str(request.url))
+    unchanged = caching.not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    return Response(text, media_type=MEDIA, headers=caching.validators(request, etag))
 
 
 def language(request: Request) -> str:

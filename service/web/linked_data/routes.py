@@ -7,7 +7,6 @@ so the same data answers on 127.0.0.1 and behind the w3id.org redirect.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -24,8 +23,7 @@ from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
-from dakg.web import conneg
-from dakg.web.caching import EXPOSED_HEADERS, http_date, is_fresh
+from dakg.web import caching, conneg
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
     Catalogue,
@@ -372,47 +370,28 @@ def rdf_response(body: bytes, fmt: Format, status: int, headers: dict[str, str])
     return Response(body, status_code=status, media_type=fmt.content_type, headers=headers)
 
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
-}
-
-
-def etag_for(site: Site, request: Request, response: Response) -> str:
-    """A validator that changes with the data and with everything the answer was chosen by."""
-    parts = [
+def cacheable(site: Site, request: Request, response: Response) -> Response:
+    """Add the validators to a 200 answer; 304 when the client already holds it. The ETag
+    changes with the data and with everything the answer was chosen by (path, query, the
+    negotiated type and document)."""
+    if response.status_code != 200:
+        return response
+    etag = caching.etag_for(
         site.dataset.version,
         app_path(request),
         request.url.query,
         response.headers.get("content-type", ""),
         response.headers.get("content-location", ""),
-    ]
-    return 'W/"' + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20] + '"'
-
-
-def cacheable(site: Site, request: Request, response: Response) -> Response:
-    """Add ETag, Last-Modified and Cache-Control to a 200 answer; 304 when the client already
-    holds it (by If-None-Match, else If-Modified-Since)."""
-    if response.status_code != 200:
-        return response
-    etag = etag_for(site, request, response)
-    validators = {
-        "ETag": etag,
-        # no-cache when updates may change the data
-        "Cache-Control": site.settings.cache_control,
+    )
+    kept = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() in ("vary", "content-location", "link")
     }
-    modified = site.dataset.modified
-    if modified is not None:
-        validators["Last-Modified"] = http_date(modified)
-    if is_fresh(request.headers, etag, modified):
-        keep = {
-            k: v
-            for k, v in response.headers.items()
-            if k.lower() in ("vary", "content-location", "link")
-            or k.lower().startswith("access-control-")
-        }
-        return Response(status_code=304, headers={**keep, **validators})
-    response.headers.update(validators)
+    unchanged = caching.not_modified(request, etag, kept)
+    if unchanged is not None:
+        return unchanged
+    response.headers.update(caching.validators(request, etag))
     return response
 
 
@@ -562,7 +541,6 @@ def document_headers(
     headers = {
         "Content-Location": f"{location}?{urlencode(page)}" if page else location,
         "Link": link_header(links),
-        **CORS,
     }
     if vary:
         headers["Vary"] = ", ".join(vary)
@@ -637,9 +615,7 @@ def home(request: Request) -> Response:
 def jsonld_context(request: Request) -> Response:
     """The JSON-LD context generated from the ontology."""
     site = site_of(request.app)
-    answer = JSONResponse(
-        site.context.document(), media_type="application/ld+json", headers=dict(CORS)
-    )
+    answer = JSONResponse(site.context.document(), media_type="application/ld+json")
     return cacheable(site, request, answer)
 
 
@@ -780,7 +756,7 @@ def modelling_response(site: Site, request: Request, from_path: Format | None) -
         return Response(
             text,
             media_type="text/markdown; charset=utf-8",
-            headers={"X-Content-Type-Options": "nosniff", "Vary": "Accept", **CORS},
+            headers={"X-Content-Type-Options": "nosniff", "Vary": "Accept"},
         )
     if from_path is not None and from_path is not HTML:
         return not_acceptable(request, "def/modelling")
@@ -813,7 +789,6 @@ def ontology_response(site: Site, request: Request, from_path: Format | None) ->
     headers = {
         "Link": link_header(links),
         "Content-Location": f"{root}/def/index.{fmt.extension}",
-        **CORS,
     }
     if fmt is HTML:
         locale = locale_of(request, site)
@@ -863,7 +838,7 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
         for f in FORMATS
         if f is not fmt
     ]
-    headers = {"Link": link_header(links + common_links(site, root)), **CORS}
+    headers = {"Link": link_header(links + common_links(site, root))}
     vary = [] if explicit_format(request, from_path) else ["Accept"]
     if fmt is HTML:
         locale = locale_of(request, site)
