@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from dakg.packaged import internal_queries
+from dakg.rdf import formats
 from dakg.rdf.namespaces import ID, XSD
 from dakg.rdf.terms import plain_value
 from dakg.sparql.form import counted, paged
@@ -32,11 +33,10 @@ from dakg.sparql.library import (
 from dakg.sparql.values import bind_values
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
-from dakg.web import caching
-from dakg.web.conneg import best_media_type
+from dakg.web import caching, conneg
 from dakg.web.endpoint.protocol import Answer, ProtocolError, saved_query_rows
 from dakg.web.linked_data.routes import links_response
-from dakg.web.linked_data.views import IndexLink, choose_language
+from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -44,18 +44,15 @@ from fastapi.responses import JSONResponse, Response
 FISCAL_YEAR = ID + "fiscal-year/"
 RESERVED = ("limit", "offset", "format", "bom")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-MEDIA = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "sparql-json": "application/sparql-results+json",
+# The formats of an answer by their `format` names, in the order Accept prefers them.
+OFFERS = {
+    "json": formats.PLAIN_JSON,
+    "csv": formats.CSV,
+    "tsv": formats.TSV,
+    "sparql-json": formats.JSON,
 }
-ACCEPTED = {
-    "application/json": "json",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/sparql-results+json": "sparql-json",
-}
+MEDIA = {name: fmt.content_type for name, fmt in OFFERS.items()}
+NAMES = {fmt: name for name, fmt in OFFERS.items()}
 OPENAPI_TYPES: dict[str, dict[str, Any]] = {
     "iri": {"type": "string"},
     "date": {"type": "string", "format": "date"},
@@ -93,7 +90,7 @@ class QueryEndpoint:
                 values[name] = value
         declared = {p.name for p in self.query.parameters}
         if "lang" in declared and "lang" not in values and "accept-language" in request.headers:
-            values["lang"] = choose_language(None, request.headers["accept-language"])[0]
+            values["lang"] = conneg.language(None, request.headers["accept-language"])[0]
         try:
             limit = bounded_int(
                 request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT
@@ -166,13 +163,20 @@ def bounded_int(text: str | None, name: str, default: int, low: int, high: int) 
 def choose_format(request: Request) -> str:
     """The `format` parameter, else the media type Accept prefers (by q, a family such as
     `text/*` too), else JSON."""
-    asked = request.query_params.get("format")
-    if asked is not None:
-        if asked not in MEDIA:
-            raise ParameterError(f"parameter 'format' must be one of {', '.join(MEDIA)}", "format")
-        return asked
-    found = best_media_type(request.headers.get("accept"), tuple(ACCEPTED))
-    return ACCEPTED[found] if found is not None else "json"
+    try:
+        fmt = conneg.negotiate(
+            tuple(OFFERS.values()),
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            strict=True,
+        )
+    except conneg.UnknownFormat:
+        raise ParameterError(
+            f"parameter 'format' must be one of {', '.join(OFFERS)}", "format"
+        ) from None
+    except conneg.NotAcceptable:
+        fmt = formats.PLAIN_JSON
+    return NAMES[fmt]
 
 
 def entity_exists(dataset, exists: SavedQuery, entity) -> bool:

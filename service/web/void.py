@@ -492,10 +492,13 @@ async def describe(request: Request, fmt: formats.Format, kind: str) -> Response
 def negotiate_rdf(request: Request) -> formats.Format | Response:
     """The graph format asked for by `format` or Accept, or a 406 response."""
     try:
-        fmt = conneg.from_parameter(request.query_params.getlist("format"), formats.GRAPH_FORMATS)
-        return fmt or conneg.choose(request.headers.get("accept"), formats.GRAPH_FORMATS)
+        return conneg.negotiate(
+            formats.GRAPH_FORMATS,
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+        )
     except conneg.NotAcceptable as error:
-        return Response(str(error) + "\n", status_code=406, media_type="text/plain")
+        return conneg.refusal(error)
     except conneg.UnknownFormat as error:
         return Response(str(error) + "\n", status_code=400, media_type="text/plain")
 
@@ -557,13 +560,13 @@ async def download_index(request: Request) -> Response:
                 "sha256": digest,
             }
         )
-    offers = (formats.HTML, formats.JSON)
+    offers = (formats.HTML, formats.PLAIN_JSON)
     try:
-        fmt = conneg.choose(request.headers.get("accept"), offers)
+        fmt = conneg.negotiate(offers, request.headers.get("accept"))
     except conneg.NotAcceptable:
         fmt = formats.HTML
     version = request.app.state.dataset.version
-    if fmt is formats.JSON:
+    if fmt is formats.PLAIN_JSON:
         return JSONResponse({"version": version, "dumps": entries})
     page = pages.downloads_page(request, entries, version)
     return Response(page, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})

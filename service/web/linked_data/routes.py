@@ -42,7 +42,6 @@ from dakg.web.linked_data.views import (
     Locale,
     Pages,
     QueryLink,
-    choose_language,
 )
 from dakg.web.publicurl import base_url
 from fastapi import APIRouter, FastAPI, Request
@@ -60,134 +59,56 @@ SPARQL_ENDPOINT_REL = VOID + "sparqlEndpoint"
 DESCRIPTION_QUERIES = ("describe", "linked", "incoming")
 
 
-@dataclass(frozen=True)
-class Format:
-    """A representation the pages can answer in."""
-
-    key: str
-    media_type: str
-    extension: str
-    label: str
-    rdf: ox.RdfFormat | None = None
-
-    @property
-    def content_type(self) -> str:
-        charset = self.media_type.startswith("text/")
-        return f"{self.media_type}; charset=utf-8" if charset else self.media_type
-
-
-TURTLE = Format("turtle", "text/turtle", "ttl", "Turtle", ox.RdfFormat.TURTLE)
-JSONLD = Format("jsonld", "application/ld+json", "jsonld", "JSON-LD", ox.RdfFormat.JSON_LD)
-NTRIPLES = Format("ntriples", "application/n-triples", "nt", "N-Triples", ox.RdfFormat.N_TRIPLES)
-RDFXML = Format("rdfxml", "application/rdf+xml", "rdf", "RDF/XML", ox.RdfFormat.RDF_XML)
-HTML = Format("html", "text/html", "html", "HTML")
-# In order of preference when the client accepts several equally (`*/*` alone: Turtle).
+TURTLE, JSONLD, NTRIPLES, RDFXML, HTML = (
+    formats.TURTLE,
+    formats.JSONLD,
+    formats.NTRIPLES,
+    formats.RDFXML,
+    formats.HTML,
+)
+Format = formats.Format
+# In order of preference when the client accepts several equally (`*/*` alone: Turtle); a
+# client that sends no Accept is a person following a link: HTML.
 FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
 RDF_FORMATS = FORMATS[:4]
-MEDIA_TYPES = {f.media_type: f for f in FORMATS} | {
-    "application/xhtml+xml": HTML,
-    "application/x-turtle": TURTLE,
-    "application/json": JSONLD,
-}
-FORMAT_NAMES = {f.extension: f for f in FORMATS} | {
-    "turtle": TURTLE,
-    "json-ld": JSONLD,
-    "ntriples": NTRIPLES,
-    "n-triples": NTRIPLES,
-    "rdfxml": RDFXML,
-    "xml": RDFXML,
-}
+EXTENSIONS = {f.extension: f for f in FORMATS}
 
 
 class BadRequest(Exception):
     """A request parameter that cannot be read; the message says which."""
 
 
-def parse_accept(header: str) -> list[tuple[str, str, float]]:
-    """The media ranges of an Accept header as (type, subtype, q)."""
-    ranges = []
-    for part in header.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if "/" not in media:
-            continue
-        kind, _, sub = media.lower().partition("/")
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        ranges.append((kind.strip(), sub.strip(), q))
-    return ranges
-
-
 def negotiate(accept: str | None) -> Format | None:
-    """The format to answer in: HTML without Accept, else the best match by q (None: none acceptable)."""
-    if accept is None or not accept.strip():
-        return HTML
-    ranges = parse_accept(accept)
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for rank, fmt in enumerate(FORMATS):
-        for media in (m for m, f in MEDIA_TYPES.items() if f is fmt):
-            match = quality(ranges, [media])
-            # A wildcard (`application/*`) reaches a format by its own media type only: never
-            # Turtle by its old alias application/x-turtle, as /sparql chooses.
-            if match is None or match[0] <= 0 or (media != fmt.media_type and match[1] < 2):
-                continue
-            key = (match[0], match[1], -rank)
-            if best is None or key > best:
-                best, chosen = key, fmt
-    return chosen
-
-
-def quality(
-    ranges: list[tuple[str, str, float]], media_types: list[str]
-) -> tuple[float, int] | None:
-    """The q of the most specific range that matches any of the media types, with its specificity."""
-    found: tuple[float, int] | None = None
-    for media in media_types:
-        kind, sub = media.split("/")
-        for r_kind, r_sub, q in ranges:
-            if (r_kind, r_sub) == (kind, sub):
-                specificity = 2
-            elif r_kind == kind and r_sub == "*":
-                specificity = 1
-            elif (r_kind, r_sub) == ("*", "*"):
-                specificity = 0
-            else:
-                continue
-            if (
-                found is None
-                or specificity > found[1]
-                or (specificity == found[1] and q > found[0])
-            ):
-                found = (q, specificity)
-    return found
+    """The format to answer in by Accept: HTML without one, else the best offer (None: none)."""
+    try:
+        return conneg.choose(accept, FORMATS, default=HTML)
+    except conneg.NotAcceptable:
+        return None
 
 
 def split_extension(rest: str) -> tuple[str, Format | None]:
     """`initiative/x.ttl` → (`initiative/x`, Turtle); no known extension → (rest, None)."""
     stem, dot, ext = rest.rpartition(".")
-    if dot and stem and ext in FORMAT_NAMES and FORMAT_NAMES[ext].extension == ext:
-        return stem, FORMAT_NAMES[ext]
+    if dot and stem and ext in EXTENSIONS:
+        return stem, EXTENSIONS[ext]
     return rest, None
 
 
 def requested_format(request: Request, from_path: Format | None) -> Format | None:
-    """The path's extension, else ?format=, else the Accept header."""
+    """The path's extension, else ?format=, else the Accept header (None: none acceptable)."""
     if from_path is not None:
         return from_path
-    named = request.query_params.get("format")
-    if named:
-        fmt = FORMAT_NAMES.get(named.lower()) or MEDIA_TYPES.get(named.lower())
-        if fmt is None:
-            names = ", ".join(f.extension for f in FORMATS)
-            raise BadRequest(f"unknown format {named!r} (formats: {names})")
-        return fmt
-    return negotiate(request.headers.get("accept"))
+    try:
+        return conneg.negotiate(
+            FORMATS,
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            default=HTML,
+        )
+    except conneg.NotAcceptable:
+        return None
+    except conneg.UnknownFormat as error:
+        raise BadRequest(str(error)) from None
 
 
 def explicit_format(request: Request, from_path: Format | None) -> bool:
@@ -283,7 +204,7 @@ def app_path(request: Request) -> str:
 
 
 def locale_of(request: Request, site: Site) -> Locale:
-    lang, explicit = choose_language(
+    lang, explicit = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
@@ -436,15 +357,12 @@ def problem(
 
 
 def not_acceptable(request: Request, stem: str) -> Response:
+    """The 406 of every route, with a link to each format the document is available in."""
     root = root_of(request)
     alternates = [(f"{root}/doc/{stem}.{f.extension}", "alternate", f.media_type) for f in FORMATS]
-    offered = ", ".join(f.media_type for f in FORMATS)
-    return Response(
-        f"406 Not Acceptable: this resource is available as {offered}\n",
-        status_code=406,
-        media_type="text/plain; charset=utf-8",
-        headers={"Vary": "Accept", "Link": link_header(alternates)},
-    )
+    asked = request.query_params.getlist("format")
+    why = "format=" + ",".join(asked) if asked else f"Accept: {request.headers.get('accept')}"
+    return conneg.refusal(conneg.NotAcceptable(FORMATS, why), {"Link": link_header(alternates)})
 
 
 def moved(site: Site, request: Request, status: Status, target: Target, document: bool) -> Response:
@@ -511,7 +429,7 @@ def document_headers(
     page = {"page": description.page} if description.page > 1 else {}
     location = f"{root}/doc/{target.stem}.{fmt.extension}"
     if fmt is HTML:
-        lang, chosen = choose_language(
+        lang, chosen = conneg.language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
         if not chosen:
@@ -859,20 +777,6 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
 
 # ---------------------------------------------------------------- index pages
 
-PLAIN_JSON = formats.Format(
-    "json", "application/json", "application/json", "json", tokens=("json",)
-)
-
-
-def html_or_json_only(what: str) -> Response:
-    """406 for a page that answers only as HTML or JSON (an index, the search)."""
-    return Response(
-        f"406 Not Acceptable: {what} as application/json or text/html\n",
-        status_code=406,
-        media_type="text/plain; charset=utf-8",
-        headers={"Vary": "Accept"},
-    )
-
 
 def links_response(
     request: Request, title: str, description: str, links: list[IndexLink]
@@ -880,11 +784,16 @@ def links_response(
     """An index of links: a page in the site's layout for a browser (one that names text/html),
     JSON for every other client."""
     try:
-        fmt = conneg.choose(
-            request.headers.get("accept"), (PLAIN_JSON, formats.HTML), (formats.HTML,)
+        fmt = conneg.negotiate(
+            (formats.PLAIN_JSON, HTML),
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            explicit=(HTML,),
         )
-    except conneg.NotAcceptable:
-        return html_or_json_only("this index is available")
+    except conneg.NotAcceptable as error:
+        return conneg.refusal(error)
+    except conneg.UnknownFormat as error:
+        return problem(request, site_of(request.app), 400, str(error))
     site = site_of(request.app)
     vary = {"Vary": "Accept, Accept-Language"}
     if fmt is formats.HTML:
@@ -916,7 +825,7 @@ def links_response(
 @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
 async def pictures_index(request: Request) -> Response:
     """The pictures: the timeline and each indicator's chart."""
-    lang = choose_language(
+    lang = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )[0]
     root = request.scope.get("root_path", "").rstrip("/")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ from dakg.rdf.namespaces import (
     XSD,
     canonical_prefixes,
 )
+from dakg.web import conneg
+from dakg.web.conneg import LANGS
 from dakg.web.linked_data.describe import (
     Catalogue,
     Describer,
@@ -57,8 +58,6 @@ from dakg.web.linked_data.diagram import render as render_diagram
 from dakg.web.linked_data.guide import render as render_guide
 from markupsafe import Markup
 
-LANGS = ("ja", "en")
-DEFAULT_LANG = "ja"
 TEMPLATES = web_files("templates")
 
 # The words of the pages themselves, in both languages.
@@ -396,26 +395,6 @@ MONTHS = (
     "November",
     "December",
 )
-
-
-def choose_language(query_lang: str | None, accept_language: str | None) -> tuple[str, bool]:
-    """The page language: ?lang= when valid (explicit), else the best of Accept-Language, else ja."""
-    if query_lang in LANGS:
-        return query_lang, True
-    best, best_q = DEFAULT_LANG, 0.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-", 1)[0]
-        q = 1.0
-        match = re.search(r"q\s*=\s*([0-9.]+)", params)
-        if match:
-            try:
-                q = float(match.group(1))
-            except ValueError:
-                q = 0.0
-        if primary in LANGS and q > best_q:
-            best, best_q = primary, q
-    return best, False
 
 
 @dataclass(frozen=True)
@@ -1315,7 +1294,7 @@ def standalone_templates() -> jinja2.Environment:
 
 def request_locale(request: Any, base_iri: str, path: str) -> Locale:
     """The reader's language (?lang=, else Accept-Language) and how to link from this page."""
-    lang, explicit = choose_language(
+    lang, explicit = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
