@@ -34,7 +34,7 @@ JSON = Format(
     "application/sparql-results+json",
     "srj",
     aliases=("application/json", "text/javascript", "application/javascript"),
-    tokens=("json", "srj"),
+    tokens=("json", "srj", "sparql-json"),
     results=ox.QueryResultsFormat.JSON,
     label="SPARQL Results JSON",
 )
@@ -124,7 +124,17 @@ TRIG = Format(
     rdf=ox.RdfFormat.TRIG,
     label="TriG",
 )
-HTML = Format("html", "text/html", "text/html; charset=utf-8", "html", tokens=("html",))
+HTML = Format(
+    "html",
+    "text/html",
+    "text/html; charset=utf-8",
+    "html",
+    aliases=("application/xhtml+xml",),
+    tokens=("html",),
+    label="HTML",
+)
+# JSON of the service's own shape (the indexes, the search, the REST API, the downloads list).
+PLAIN_JSON = Format("json", "application/json", "application/json", "json", tokens=("json",))
 
 # In the server's order of preference: the first is the default when any type will do.
 RESULT_FORMATS = (JSON, XML, CSV, TSV)

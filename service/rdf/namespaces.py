@@ -39,29 +39,66 @@ ID_TYPES = (
     "year",
 )
 
+# The vocabularies the graph uses, each namespace IRI named once: every module takes its
+# constants from here, so that a prefix and the IRI written in code can never disagree.
+DAKG = DEF
+ADMS = "http://www.w3.org/ns/adms#"
+CPSV = "http://purl.org/vocab/cpsv#"
+CV = "http://data.europa.eu/m8g/"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCTERMS = "http://purl.org/dc/terms/"
+ELI = "http://data.europa.eu/eli/ontology#"
+IC = "http://imi.go.jp/ns/core/rdf#"
+ORG = "http://www.w3.org/ns/org#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
+QB = "http://purl.org/linked-data/cube#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SCHEMA = "https://schema.org/"
+SH = "http://www.w3.org/ns/shacl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+TIME = "http://www.w3.org/2006/time#"
+VANN = "http://purl.org/vocab/vann/"
+VOID = "http://rdfs.org/ns/void#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# Namespaces the service's description of itself names, which the graph does not use.
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+ENTAILMENT = "http://www.w3.org/ns/entailment/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+IANA = "https://www.iana.org/assignments/media-types/"
+# The EU Publications Office's authority tables that DCAT-AP asks for: languages and file types.
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+
 VOCABULARY_PREFIXES = {
-    "dakg": DEF,
-    "adms": "http://www.w3.org/ns/adms#",
-    "cpsv": "http://purl.org/vocab/cpsv#",
-    "cv": "http://data.europa.eu/m8g/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "eli": "http://data.europa.eu/eli/ontology#",
-    "ic": "http://imi.go.jp/ns/core/rdf#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dakg": DAKG,
+    "adms": ADMS,
+    "cpsv": CPSV,
+    "cv": CV,
+    "dcat": DCAT,
+    "dcterms": DCTERMS,
+    "eli": ELI,
+    "ic": IC,
+    "org": ORG,
+    "owl": OWL,
+    "prov": PROV,
+    "qb": QB,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "schema": SCHEMA,
+    "sh": SH,
+    "skos": SKOS,
+    "time": TIME,
+    "vann": VANN,
+    "void": VOID,
+    "xsd": XSD,
 }
+
+# Terms named in code.
+RDF_TYPE = RDF + "type"
+RDFS_LABEL = RDFS + "label"
 
 
 def canonical_prefixes() -> dict[str, str]:
@@ -73,7 +110,6 @@ def canonical_prefixes() -> dict[str, str]:
     return prefixes
 
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 # The XSD datatypes whose values are numbers (as JSON numbers in the API, formatted on the pages).
 NUMERIC_DATATYPES = frozenset(
     XSD + t

@@ -7,9 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
-from dakg.rdf.namespaces import ID, NUMERIC_DATATYPES
+from dakg.rdf.namespaces import ID, NUMERIC_DATATYPES, XSD
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 FISCAL_YEAR = ID + "fiscal-year/"
 
 

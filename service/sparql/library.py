@@ -31,10 +31,9 @@ from typing import Any
 
 import pyoxigraph as ox
 from dakg.errors import InputError, NotFound
-from dakg.rdf.namespaces import ID
+from dakg.rdf.namespaces import ID, XSD
 from dakg.sparql.values import bind_values
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 LANGS = ("ja", "en")
 KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -31,7 +31,7 @@ import httpx
 import pyoxigraph as ox
 from dakg.errors import GatewayTimeout, InputError, Unavailable
 from dakg.packaged import internal_queries
-from dakg.rdf.namespaces import canonical_prefixes
+from dakg.rdf.namespaces import RDF_TYPE, SH, XSD, canonical_prefixes
 from dakg.sparql.form import query_shape
 from dakg.sparql.lexer import PNAME, WORD, declared_prefixes, tokens
 from dakg.sparql.values import bind_values
@@ -39,7 +39,7 @@ from dakg.sparql.values import bind_values
 QUERIES_DIR = internal_queries("store")
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+XSD_BOOLEAN = XSD + "boolean"
 BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -208,9 +208,6 @@ def unknown_prefix_message(text: str) -> str | None:
     )
 
 
-SH = "http://www.w3.org/ns/shacl#"
-
-
 def prefix_description(endpoint: ox.NamedNode) -> list[ox.Triple]:
     """The predeclared prefixes as the service description states them: SHACL's prefix
     declarations (sh:declare, sh:prefix, sh:namespace) of the endpoint, one node per prefix."""
@@ -230,8 +227,7 @@ def prefix_description(endpoint: ox.NamedNode) -> list[ox.Triple]:
     return triples
 
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
+XSD_ANY_URI = XSD + "anyURI"
 
 
 # An IRI reference with no scheme (`<s>`, `<#x>`, `<../y>`): relative, resolved against a base.
@@ -425,7 +421,7 @@ def mark_load(store: ox.Store | RemoteStore, config: StoreConfig) -> None:
         graph = ox.NamedNode(LOAD_MARKER_GRAPH)
         since = ox.Literal(
             datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"),
+            datatype=ox.NamedNode(XSD + "dateTime"),
         )
         if config.gsp_url:
             triple = f"{graph} <http://purl.org/dc/terms/created> {since} .\n"

@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from dakg.packaged import internal_queries
-from dakg.rdf.namespaces import ID
+from dakg.rdf import formats
+from dakg.rdf.namespaces import ID, XSD
 from dakg.rdf.terms import plain_value
 from dakg.sparql.form import counted, paged
 from dakg.sparql.library import (
@@ -32,32 +33,26 @@ from dakg.sparql.library import (
 from dakg.sparql.values import bind_values
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
-from dakg.web import caching
-from dakg.web.conneg import best_media_type
+from dakg.web import caching, conneg
 from dakg.web.endpoint.protocol import Answer, saved_query_rows
 from dakg.web.linked_data.routes import links_response
-from dakg.web.linked_data.views import IndexLink, choose_language
-from dakg.web.void import not_modified, validators
+from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 FISCAL_YEAR = ID + "fiscal-year/"
 RESERVED = ("limit", "offset", "format", "bom")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-MEDIA = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "sparql-json": "application/sparql-results+json",
+# The formats of an answer by their `format` names, in the order Accept prefers them.
+OFFERS = {
+    "json": formats.PLAIN_JSON,
+    "csv": formats.CSV,
+    "tsv": formats.TSV,
+    "sparql-json": formats.JSON,
 }
-ACCEPTED = {
-    "application/json": "json",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/sparql-results+json": "sparql-json",
-}
+MEDIA = {name: fmt.content_type for name, fmt in OFFERS.items()}
+NAMES = {fmt: name for name, fmt in OFFERS.items()}
 OPENAPI_TYPES: dict[str, dict[str, Any]] = {
     "iri": {"type": "string"},
     "date": {"type": "string", "format": "date"},
@@ -85,7 +80,7 @@ class QueryEndpoint:
                 values[name] = value
         declared = {p.name for p in self.query.parameters}
         if "lang" in declared and "lang" not in values and "accept-language" in request.headers:
-            values["lang"] = choose_language(None, request.headers["accept-language"])[0]
+            values["lang"] = conneg.language(None, request.headers["accept-language"])[0]
         # A ParameterError names the parameter at fault: dakg.web.problems answers it (422).
         limit = bounded_int(request.query_params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = bounded_int(request.query_params.get("offset"), "offset", 0, 0, 10**9)
@@ -98,7 +93,7 @@ class QueryEndpoint:
             "api", dataset.version, self.path, sorted(values.items()), fmt, limit, offset,
             request.query_params.get("bom"),
         )  # fmt: skip
-        unchanged = not_modified(request, etag, vary="Accept, Accept-Language")
+        unchanged = caching.not_modified(request, etag, {"vary": "Accept, Accept-Language"})
         if unchanged is not None:
             return unchanged
         cached = state.cache.get(("api", etag))
@@ -121,14 +116,14 @@ class QueryEndpoint:
         # The answer's own columns: the parameters' values, which a saved query projects (so
         # that `dakg query` rows say what produced them), echo what the client sent.
         variables = answer_columns(self.query, variables)
-        headers = {"X-Total-Count": str(total), "Vary": "Accept, Accept-Language"}
+        headers = {"x-total-count": str(total), "vary": "Accept, Accept-Language"}
         if offset + limit < total:
             params = dict(request.query_params) | {
                 "offset": str(offset + limit),
                 "limit": str(limit),
             }
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
-        headers |= validators(request, etag) | {"vary": "Accept, Accept-Language"}
+        headers |= caching.validators(request, etag)
         body = render(fmt, variables, page, request.query_params.get("bom") == "1")
         state.cache.put(("api", etag), Answer(MEDIA[fmt], body, tuple(headers.items())))
         return Response(body, media_type=MEDIA[fmt], headers=headers)
@@ -147,13 +142,20 @@ def bounded_int(text: str | None, name: str, default: int, low: int, high: int) 
 def choose_format(request: Request) -> str:
     """The `format` parameter, else the media type Accept prefers (by q, a family such as
     `text/*` too), else JSON."""
-    asked = request.query_params.get("format")
-    if asked is not None:
-        if asked not in MEDIA:
-            raise ParameterError(f"parameter 'format' must be one of {', '.join(MEDIA)}", "format")
-        return asked
-    found = best_media_type(request.headers.get("accept"), tuple(ACCEPTED))
-    return ACCEPTED[found] if found is not None else "json"
+    try:
+        fmt = conneg.negotiate(
+            tuple(OFFERS.values()),
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            strict=True,
+        )
+    except conneg.UnknownFormat:
+        raise ParameterError(
+            f"parameter 'format' must be one of {', '.join(OFFERS)}", "format"
+        ) from None
+    except conneg.NotAcceptable:
+        fmt = formats.PLAIN_JSON
+    return NAMES[fmt]
 
 
 def entity_exists(dataset, exists: SavedQuery, entity) -> bool:

@@ -1,12 +1,20 @@
-"""Conditional requests: ETags, Last-Modified, and whether a request may be answered 304 (RFC 9110),
-with the headers a page of another origin may read of an answer."""
+"""Conditional requests, once for every route: ETags, Last-Modified, the validators an answer
+carries and the 304 a client that already holds it is given (RFC 9110), with the headers a page
+of another origin may read of an answer."""
 
 from __future__ import annotations
 
 import email.utils
 import functools
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC
+
+from fastapi import Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Send
 
 
 def etag_for(*parts: object) -> str:
@@ -39,6 +47,34 @@ EXPOSED_HEADERS = (
 )
 
 
+# The request headers a page of another origin may send: those of content negotiation, of a
+# conditional request and of the update token.
+ALLOWED_HEADERS = ("Accept", "Authorization", "Content-Type", "If-None-Match", "If-Modified-Since")
+
+
+class OpenCORS(CORSMiddleware):
+    """CORS for public data, the one place it is decided: every answer, asked with an Origin or
+    not, says that any origin may read it and which of its headers (EXPOSED_HEADERS). A shared
+    cache may hand an answer fetched without an Origin to a page of any origin, so the answer
+    never depends on the Origin (no `Vary: Origin`). Preflights are answered by Starlette."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=list(ALLOWED_HEADERS),
+            expose_headers=list(EXPOSED_HEADERS),
+            max_age=86400,
+        )
+
+    async def send(self, message: Message, send: Send, request_headers) -> None:
+        if message["type"] == "http.response.start":
+            message.setdefault("headers", [])
+            MutableHeaders(scope=message).update(self.simple_headers)
+        await send(message)
+
+
 @functools.lru_cache(maxsize=64)
 def http_date(seconds: float) -> str:
     """A time as HTTP writes it (Last-Modified): `Fri, 04 Dec 2026 19:30:00 GMT`."""
@@ -61,3 +97,26 @@ def is_fresh(headers, etag: str, modified: float | None) -> bool:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return int(modified) <= when.timestamp()
+
+
+def validators(request: Request, etag: str) -> dict[str, str]:
+    """An answer's ETag, its Last-Modified (when this dataset version's data last changed) and
+    the Cache-Control of a dataset that changes on deploy (no-cache when updates may change it)."""
+    state = request.app.state
+    headers = {"etag": etag, "cache-control": state.cache_control}
+    if state.dataset.modified is not None:
+        headers["last-modified"] = http_date(state.dataset.modified)
+    return headers
+
+
+def not_modified(
+    request: Request, etag: str, kept: Mapping[str, str] | None = None
+) -> Response | None:
+    """A 304 when a GET or HEAD comes from a client that already holds this answer (by
+    If-None-Match, else If-Modified-Since), with the validators and the headers `kept` (Vary,
+    Link...) that a cache updates its copy's with; None when the answer must be sent."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    if not is_fresh(request.headers, etag, request.app.state.dataset.modified):
+        return None
+    return Response(status_code=304, headers={**(kept or {}), **validators(request, etag)})

@@ -1,13 +1,15 @@
 """Content negotiation, once for every route: which format answers a request, from the `format`
-parameter and the Accept header, among the formats an answer can be given in (dakg.rdf.formats)."""
+parameter and the Accept header, among the formats an answer can be given in (dakg.rdf.formats),
+and which language a page, a picture or an API answer speaks, from `lang` and Accept-Language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dakg.errors import InputError, NotAcceptableError
 from dakg.rdf.formats import ALL_TOKENS, GRAPH_FORMATS, RESULT_FORMATS, RESULTS, Format
+from fastapi.responses import Response
 
 
 class NotAcceptable(NotAcceptableError):
@@ -58,25 +60,38 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         main, slash, sub = kind.partition("/")
         if not slash or not main or not sub:
             continue
-        q = 1.0
-        for param in fields[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append(MediaRange(main, sub, q))
+        ranges.append(MediaRange(main, sub, quality_of(fields[1:])))
     return ranges
 
 
-def choose(accept: str | None, offers: Sequence[Format], explicit: Iterable[Format] = ()) -> Format:
-    """The best offer for an Accept header (the first offer when none is sent).
+def quality_of(params: Sequence[str]) -> float:
+    """The q of one entry of an Accept or Accept-Language header (1 when it has none, 0 when it
+    cannot be read: an entry the client weighed in a way no one can read is no preference)."""
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def choose(
+    accept: str | None,
+    offers: Sequence[Format],
+    explicit: Iterable[Format] = (),
+    default: Format | None = None,
+) -> Format:
+    """The best offer for an Accept header: `default` (else the first offer) when none is sent,
+    the first offer for `*/*`.
 
     Ties go to the range that names the type most exactly, then to the server's order.
     Formats in `explicit` (the HTML page) are chosen only when the client names them.
     """
-    if not accept or accept.strip() in ("*/*", ""):
+    if not accept or not accept.strip():
+        return default or offers[0]
+    if accept.strip() == "*/*":
         return offers[0]
     ranges = parse_accept(accept)
     if not ranges:
@@ -96,24 +111,6 @@ def choose(accept: str | None, offers: Sequence[Format], explicit: Iterable[Form
                 best, chosen = score, offer
     if chosen is None:
         raise NotAcceptable([o for o in offers if o not in only_named], f"Accept: {accept}")
-    return chosen
-
-
-def best_media_type(accept: str | None, offers: Sequence[str]) -> str | None:
-    """The offered media type an Accept header prefers, as `choose` picks (q, then the range
-    that names it most exactly, then the offers' order); the first offer when no header is
-    sent; None when none is acceptable."""
-    if not accept or not accept.strip():
-        return offers[0] if offers else None
-    ranges = parse_accept(accept)
-    if not ranges:
-        return offers[0] if offers else None
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for index, media_type in enumerate(offers):
-        q, spec = _quality(ranges, media_type)
-        if q > 0 and (best is None or (q, spec, -index) > best):
-            best, chosen = (q, spec, -index), media_type
     return chosen
 
 
@@ -151,6 +148,63 @@ def from_parameter(values: Sequence[str], offers: Sequence[Format]) -> Format | 
         f"Unknown format {asked[0]!r}: use one of json, xml, csv, tsv (SELECT, ASK) or "
         "turtle, ntriples, jsonld, rdfxml (CONSTRUCT, DESCRIBE), or a media type."
     )
+
+
+def negotiate(
+    offers: Sequence[Format],
+    accept: str | None,
+    asked: Sequence[str] = (),
+    *,
+    explicit: Iterable[Format] = (),
+    default: Format | None = None,
+    strict: bool = False,
+) -> Format:
+    """The format of an answer among `offers`, as every route picks it: the `format` parameter
+    (`asked`, its values) first, else the Accept header (`choose`).
+
+    UnknownFormat when a `format` value names no format; NotAcceptable when it names a format
+    of another kind of answer or when Accept takes none of the offers. A route whose `format`
+    parameter names only its own offers (`strict`: the search, the REST API) answers any other
+    value as a parameter at fault, so that value is an UnknownFormat there too.
+    """
+    try:
+        named = from_parameter(asked, offers)
+    except NotAcceptable as refusal:
+        if not strict:
+            raise
+        raise UnknownFormat(str(refusal)) from None
+    return named or choose(accept, offers, explicit, default)
+
+
+def refusal(error: NotAcceptable, headers: Mapping[str, str] | None = None) -> Response:
+    """The 406 of every route: what was asked and what the answer is available as, in words."""
+    return Response(
+        str(error) + "\n",
+        status_code=406,
+        media_type="text/plain; charset=utf-8",
+        headers={"Vary": "Accept", **(headers or {})},
+    )
+
+
+# The languages of the pages, the pictures and the REST API's labels, the first the default.
+LANGS = ("ja", "en")
+DEFAULT_LANG = LANGS[0]
+
+
+def language(asked: str | None, accept_language: str | None) -> tuple[str, bool]:
+    """The language to answer in, and whether the client named it: `lang` when it is one of
+    LANGS (explicit), else the best of Accept-Language by q (its primary subtag; the first of
+    equals), else the default."""
+    if asked in LANGS:
+        return asked, True
+    best, best_q = DEFAULT_LANG, 0.0
+    for part in (accept_language or "").split(","):
+        tag, *params = part.strip().split(";")
+        primary = tag.strip().lower().split("-", 1)[0]
+        q = quality_of(params)
+        if primary in LANGS and q > best_q:
+            best, best_q = primary, q
+    return best, False
 
 
 def offers_for(form: str) -> tuple[Format, ...]:

@@ -33,16 +33,15 @@ from dakg.rdf.namespaces import ID
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import conneg
+from dakg.web.conneg import LANGS
 from dakg.web.linked_data.routes import (
-    PLAIN_JSON,
     Site,
     cacheable,
-    html_or_json_only,
     html_response,
     locale_of,
     site_of,
 )
-from dakg.web.linked_data.views import LANGS, Locale, Text
+from dakg.web.linked_data.views import Locale, Text
 from dakg.web.problems import api_json
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -52,7 +51,7 @@ MAX_QUERY_CHARS = 200
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 PARAMETERS = ("q", "lang", "format", "limit")
 FIELDS = ("label", "alternative", "key")
-OFFERS = (formats.HTML, PLAIN_JSON)
+OFFERS = (formats.HTML, formats.PLAIN_JSON)
 
 log = logging.getLogger("dakg.web.search")
 
@@ -247,13 +246,17 @@ def read_request(request: Request) -> tuple[str | None, int]:
 
 def answer_format(request: Request) -> formats.Format:
     """`format=json` or `format=html`, else by Accept (HTML when nothing is said)."""
-    asked = request.query_params.get("format")
-    if asked is not None:
-        for offer in OFFERS:
-            if asked.strip().lower() in offer.tokens:
-                return offer
-        raise SearchError(f"parameter 'format' must be html or json, not {asked!r}", "format")
-    return conneg.choose(request.headers.get("accept"), OFFERS)
+    try:
+        return conneg.negotiate(
+            OFFERS,
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            strict=True,
+        )
+    except conneg.UnknownFormat:
+        asked = request.query_params.get("format")
+        message = f"parameter 'format' must be html or json, not {asked!r}"
+        raise SearchError(message, "format") from None
 
 
 def hit_view(site: Site, hit: Hit, locale: Locale) -> dict[str, Any]:
@@ -326,17 +329,17 @@ def search(request: Request) -> Response:
     locale = locale_of(request, site)
     try:
         fmt = answer_format(request)
-    except conneg.NotAcceptable:
-        return html_or_json_only("search answers")
+    except conneg.NotAcceptable as error:
+        return conneg.refusal(error)
     except SearchError as exc:
         return api_json(exc.status, str(exc), exc.parameter)
     vary = {"Vary": "Accept, Accept-Language"}
     try:
         query, limit = read_request(request)
-        if query is None and fmt is PLAIN_JSON:
+        if query is None and fmt is formats.PLAIN_JSON:
             raise SearchError("missing parameter 'q': the words to search for", "q")
     except SearchError as exc:
-        if fmt is PLAIN_JSON:
+        if fmt is formats.PLAIN_JSON:
             return api_json(exc.status, str(exc), exc.parameter)
         body = site.pages.render(
             "search.html",
@@ -349,7 +352,7 @@ def search(request: Request) -> Response:
         return html_response(body, 422, vary)
     total, hits = index_of(request.app).search(query, limit) if query else (0, [])
     views = [hit_view(site, h, locale) for h in hits]
-    if fmt is PLAIN_JSON:
+    if fmt is formats.PLAIN_JSON:
         answer: Response = JSONResponse(
             {
                 "q": query,

@@ -13,7 +13,24 @@ from typing import Any
 
 import pyoxigraph as ox
 from dakg.rdf import formats
-from dakg.rdf.namespaces import ID, canonical_prefixes
+from dakg.rdf.namespaces import (
+    DCAT,
+    DCTERMS,
+    ENTAILMENT,
+    EU_AUTHORITY,
+    FOAF,
+    FORMATS,
+    IANA,
+    ID,
+    OWL,
+    PROV,
+    RDF,
+    SD,
+    SKOS,
+    VOID,
+    XSD,
+    canonical_prefixes,
+)
 from dakg.store.backends import prefix_description
 from dakg.web import caching, conneg
 from dakg.web.linked_data import views as pages
@@ -35,21 +52,6 @@ DESCRIPTION = {
     "施策・組織・標準・法令・マイルストーン・数値を含む。",
 }
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-OWL = "http://www.w3.org/2002/07/owl#"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
-ENTAILMENT = "http://www.w3.org/ns/entailment/"
-IANA = "https://www.iana.org/assignments/media-types/"
-FOAF = "http://xmlns.com/foaf/0.1/"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-PROV = "http://www.w3.org/ns/prov#"
-# The EU Publications Office's authority tables that DCAT-AP asks for: languages and file types.
-EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
 LANGUAGES = ("JPN", "ENG")  # the report's own words are Japanese; every entity has an English label
 FILE_TYPES = {
     "turtle": "RDF_TURTLE",
@@ -80,9 +82,9 @@ DESCRIPTION_PREFIXES = {
     "owl": OWL,
     "void": VOID,
     "dcat": DCAT,
-    "dcterms": DCT,
+    "dcterms": DCTERMS,
     "sd": SD,
-    "formats": FORMATS_NS,
+    "formats": FORMATS,
     "entailment": ENTAILMENT,
     "foaf": FOAF,
     "skos": SKOS,
@@ -309,11 +311,13 @@ def void_description(stats: Statistics, at: Where) -> list[ox.Triple]:
     ds = at.dataset
     g.add(ds, RDF + "type", _iri(VOID + "Dataset"), _iri(DCAT + "Dataset"))
     for lang in ("en", "ja"):
-        g.add(ds, DCT + "title", _text(TITLE[lang], lang))
-        g.add(ds, DCT + "description", _text(DESCRIPTION[lang], lang))
-    g.add(ds, DCT + "license", _iri(LICENSE))
-    g.add(ds, DCT + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES))
-    g.add(ds, DCT + "publisher", at.publisher)
+        g.add(ds, DCTERMS + "title", _text(TITLE[lang], lang))
+        g.add(ds, DCTERMS + "description", _text(DESCRIPTION[lang], lang))
+    g.add(ds, DCTERMS + "license", _iri(LICENSE))
+    g.add(
+        ds, DCTERMS + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES)
+    )
+    g.add(ds, DCTERMS + "publisher", at.publisher)
     g.add(ds, PROV + "wasDerivedFrom", at.report)
     g.add(ds, OWL + "versionInfo", _text(at.version))
     g.add(ds, DCAT + "version", _text(at.version))
@@ -342,24 +346,26 @@ def void_description(stats: Statistics, at: Where) -> list[ox.Triple]:
         g.add(ds, VOID + "dataDump", url)
         g.add(ds, DCAT + "distribution", dist)
         g.add(dist, RDF + "type", _iri(DCAT + "Distribution"))
-        g.add(dist, DCT + "title", _text(f"dakg in {dump.format.label}", "en"))
-        g.add(dist, DCT + "description", _text(dump.description, "en"))
+        g.add(dist, DCTERMS + "title", _text(f"dakg in {dump.format.label}", "en"))
+        g.add(dist, DCTERMS + "description", _text(dump.description, "en"))
         g.add(dist, DCAT + "downloadURL", url)
         g.add(dist, DCAT + "accessURL", url)
         g.add(dist, DCAT + "mediaType", _iri(IANA + dump.format.media_type))
         g.add(
-            dist, DCT + "format", _iri(EU_AUTHORITY + "file-type/" + FILE_TYPES[dump.format.name])
+            dist,
+            DCTERMS + "format",
+            _iri(EU_AUTHORITY + "file-type/" + FILE_TYPES[dump.format.name]),
         )
-        g.add(dist, DCT + "license", _iri(LICENSE))
+        g.add(dist, DCTERMS + "license", _iri(LICENSE))
     svc = at.service
     g.add(svc, RDF + "type", _iri(DCAT + "DataService"))
-    g.add(svc, DCT + "title", _text("dakg SPARQL endpoint", "en"))
+    g.add(svc, DCTERMS + "title", _text("dakg SPARQL endpoint", "en"))
     g.add(svc, DCAT + "endpointURL", at.endpoint)
     g.add(svc, DCAT + "endpointDescription", at.endpoint)
     g.add(svc, DCAT + "servesDataset", ds)
-    g.add(svc, DCT + "conformsTo", _iri(SPARQL_PROTOCOL))
-    g.add(svc, DCT + "license", _iri(LICENSE))
-    g.add(svc, DCT + "publisher", at.publisher)
+    g.add(svc, DCTERMS + "conformsTo", _iri(SPARQL_PROTOCOL))
+    g.add(svc, DCTERMS + "license", _iri(LICENSE))
+    g.add(svc, DCTERMS + "publisher", at.publisher)
     _describe_catalog(g, at)
     _describe_terms(g, at)
     return g.triples
@@ -373,11 +379,13 @@ def _describe_catalog(g: Graph, at: Where) -> None:
     cat = at.catalog
     g.add(cat, RDF + "type", _iri(DCAT + "Catalog"))
     for lang in ("en", "ja"):
-        g.add(cat, DCT + "title", _text(CATALOG_TITLE[lang], lang))
-        g.add(cat, DCT + "description", _text(CATALOG_DESCRIPTION[lang], lang))
-    g.add(cat, DCT + "publisher", at.publisher)
-    g.add(cat, DCT + "license", _iri(LICENSE))
-    g.add(cat, DCT + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES))
+        g.add(cat, DCTERMS + "title", _text(CATALOG_TITLE[lang], lang))
+        g.add(cat, DCTERMS + "description", _text(CATALOG_DESCRIPTION[lang], lang))
+    g.add(cat, DCTERMS + "publisher", at.publisher)
+    g.add(cat, DCTERMS + "license", _iri(LICENSE))
+    g.add(
+        cat, DCTERMS + "language", *(_iri(EU_AUTHORITY + "language/" + code) for code in LANGUAGES)
+    )
     g.add(cat, FOAF + "homepage", at.homepage)
     g.add(cat, DCAT + "dataset", at.dataset)
     g.add(cat, DCAT + "service", at.service)
@@ -390,17 +398,17 @@ def _describe_catalog(g: Graph, at: Where) -> None:
 def _describe_terms(g: Graph, at: Where) -> None:
     """What the objects of the description are, as DCAT-AP asks: the licence, the languages, the
     media types and file types, the standard the service follows, the catalogue's home page."""
-    g.add(_iri(LICENSE), RDF + "type", _iri(DCT + "LicenseDocument"))
+    g.add(_iri(LICENSE), RDF + "type", _iri(DCTERMS + "LicenseDocument"))
     for code in LANGUAGES:
         language = _iri(EU_AUTHORITY + "language/" + code)
-        g.add(language, RDF + "type", _iri(DCT + "LinguisticSystem"))
+        g.add(language, RDF + "type", _iri(DCTERMS + "LinguisticSystem"))
         g.add(language, SKOS + "inScheme", _iri(EU_AUTHORITY + "language"))
     for dump in DUMPS:
-        g.add(_iri(IANA + dump.format.media_type), RDF + "type", _iri(DCT + "MediaType"))
+        g.add(_iri(IANA + dump.format.media_type), RDF + "type", _iri(DCTERMS + "MediaType"))
         file_type = _iri(EU_AUTHORITY + "file-type/" + FILE_TYPES[dump.format.name])
-        g.add(file_type, RDF + "type", _iri(DCT + "MediaTypeOrExtent"))
+        g.add(file_type, RDF + "type", _iri(DCTERMS + "MediaTypeOrExtent"))
         g.add(file_type, SKOS + "inScheme", _iri(EU_AUTHORITY + "file-type"))
-    g.add(_iri(SPARQL_PROTOCOL), RDF + "type", _iri(DCT + "Standard"))
+    g.add(_iri(SPARQL_PROTOCOL), RDF + "type", _iri(DCTERMS + "Standard"))
     g.add(at.homepage, RDF + "type", _iri(FOAF + "Document"))
 
 
@@ -417,19 +425,19 @@ def service_description(stats: Statistics, at: Where) -> list[ox.Triple]:
     g.add(svc, SD + "feature", _iri(SD + "UnionDefaultGraph"))
     g.add(svc, SD + "defaultEntailmentRegime", _iri(ENTAILMENT + "Simple"))
     names = [W3C_FORMAT_NAMES[f.name] for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)]
-    g.add(svc, SD + "resultFormat", *(_iri(FORMATS_NS + name) for name in names))
+    g.add(svc, SD + "resultFormat", *(_iri(FORMATS + name) for name in names))
     ds = at.dataset
     g.add(svc, SD + "defaultDataset", ds)
     g.add(ds, RDF + "type", _iri(SD + "Dataset"), _iri(VOID + "Dataset"))
-    g.add(ds, DCT + "title", _text(TITLE["en"], "en"), _text(TITLE["ja"], "ja"))
-    g.add(ds, DCT + "license", _iri(LICENSE))
+    g.add(ds, DCTERMS + "title", _text(TITLE["en"], "en"), _text(TITLE["ja"], "ja"))
+    g.add(ds, DCTERMS + "license", _iri(LICENSE))
     g.add(ds, OWL + "versionInfo", _text(at.version))
     g.add(ds, VOID + "sparqlEndpoint", svc)
     _describe_statistics(g, ds, stats)
     default = g.node()
     g.add(ds, SD + "defaultGraph", default)
     g.add(default, RDF + "type", _iri(SD + "Graph"))
-    g.add(default, DCT + "description", _text("the union of the named graphs", "en"))
+    g.add(default, DCTERMS + "description", _text("the union of the named graphs", "en"))
     _describe_statistics(g, default, stats)
     for graph, triples in stats.graphs:
         named, inner = g.node(), g.node()
@@ -455,34 +463,20 @@ def rdf_response(
     """An RDF answer with its validators and the caching headers of a dataset that changes on deploy."""
     return Response(
         content=body,
-        headers={"content-type": fmt.content_type, **validators(request, etag), **headers},
+        headers={
+            "content-type": fmt.content_type,
+            **caching.validators(request, etag),
+            "vary": "Accept",
+            **headers,
+        },
     )
-
-
-def validators(request: Request, etag: str) -> dict[str, str]:
-    """ETag, Last-Modified (when this dataset version's data last changed) and caching headers."""
-    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
-    modified = request.app.state.dataset.modified
-    if modified is not None:
-        headers["last-modified"] = caching.http_date(modified)
-    return headers
-
-
-def not_modified(request: Request, etag: str, **headers: str) -> Response | None:
-    """A 304 when the client already holds this answer (GET and HEAD only), by If-None-Match
-    or If-Modified-Since."""
-    if request.method in ("GET", "HEAD") and caching.is_fresh(
-        request.headers, etag, request.app.state.dataset.modified
-    ):
-        return Response(status_code=304, headers={**validators(request, etag), **headers})
-    return None
 
 
 async def describe(request: Request, fmt: formats.Format, kind: str) -> Response:
     """The VoID description (kind "void") or the service description (kind "sd") in a format."""
     at = where(request)
     etag = caching.etag_for(kind, at, fmt.name)
-    cached = not_modified(request, etag)
+    cached = caching.not_modified(request, etag, {"vary": "Accept"})
     if cached is not None:
         return cached
     stats = await statistics(request)
@@ -498,10 +492,13 @@ async def describe(request: Request, fmt: formats.Format, kind: str) -> Response
 def negotiate_rdf(request: Request) -> formats.Format | Response:
     """The graph format asked for by `format` or Accept, or a 406 response."""
     try:
-        fmt = conneg.from_parameter(request.query_params.getlist("format"), formats.GRAPH_FORMATS)
-        return fmt or conneg.choose(request.headers.get("accept"), formats.GRAPH_FORMATS)
+        return conneg.negotiate(
+            formats.GRAPH_FORMATS,
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+        )
     except conneg.NotAcceptable as error:
-        return Response(str(error) + "\n", status_code=406, media_type="text/plain")
+        return conneg.refusal(error)
     except conneg.UnknownFormat as error:
         return Response(str(error) + "\n", status_code=400, media_type="text/plain")
 
@@ -563,13 +560,13 @@ async def download_index(request: Request) -> Response:
                 "sha256": digest,
             }
         )
-    offers = (formats.HTML, formats.JSON)
+    offers = (formats.HTML, formats.PLAIN_JSON)
     try:
-        fmt = conneg.choose(request.headers.get("accept"), offers)
+        fmt = conneg.negotiate(offers, request.headers.get("accept"))
     except conneg.NotAcceptable:
         fmt = formats.HTML
     version = request.app.state.dataset.version
-    if fmt is formats.JSON:
+    if fmt is formats.PLAIN_JSON:
         return JSONResponse({"version": version, "dumps": entries})
     page = pages.downloads_page(request, entries, version)
     return Response(page, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})
@@ -602,7 +599,7 @@ async def download(filename: str, request: Request) -> Response:
         )
     etag = caching.etag_for(request.app.state.dataset.version, dump.filename)
     headers = {"content-disposition": f'attachment; filename="{dump.filename}"'}
-    cached = not_modified(request, etag, **headers)
+    cached = caching.not_modified(request, etag, {"vary": "Accept", **headers})
     if cached is not None:
         return cached
     store = request.app.state.dataset.store

@@ -16,10 +16,8 @@ import uuid
 import httpx
 import pytest
 import rdflib
-from dakg.rdf import formats
 from dakg.settings import Settings
 from dakg.sparql.form import query_shape
-from dakg.web import conneg
 from dakg.web.app import create_app
 from fastapi.testclient import TestClient
 from helpers.server import DAKG, HOST, free_port, live_server_fixture
@@ -689,37 +687,6 @@ def test_query_shape(text, form, names_dataset):
     shape = query_shape(text)
     assert shape.form == form
     assert shape.names_dataset is names_dataset
-
-
-def test_format_parameter_values_from_sparqlwrapper():
-    # SPARQLWrapper repeats its format as format, output and results, some with a media type too.
-    assert (
-        conneg.from_parameter(["tsv", "text/tab-separated-values"], formats.RESULT_FORMATS)
-        is formats.TSV
-    )
-    assert (
-        conneg.from_parameter(["json-ld", "application/ld+json"], formats.GRAPH_FORMATS)
-        is formats.JSONLD
-    )
-    assert (
-        conneg.from_parameter(["rdf+xml", "application/rdf+xml"], formats.GRAPH_FORMATS)
-        is formats.RDFXML
-    )
-    assert conneg.from_parameter(["n3"], formats.GRAPH_FORMATS) is formats.TURTLE
-    assert conneg.from_parameter(["", ""], formats.RESULT_FORMATS) is None
-    with pytest.raises(conneg.NotAcceptable):
-        conneg.from_parameter(["turtle"], formats.RESULT_FORMATS)
-    with pytest.raises(conneg.UnknownFormat):
-        conneg.from_parameter(["yaml"], formats.RESULT_FORMATS)
-
-
-def test_accept_with_q_zero_refuses_a_type():
-    assert (
-        conneg.choose("application/sparql-results+json;q=0, */*", formats.RESULT_FORMATS)
-        is formats.XML
-    )
-    with pytest.raises(conneg.NotAcceptable):
-        conneg.choose("*/*;q=0", formats.RESULT_FORMATS)
 
 
 # ---- start-up ----------------------------------------------------------------------------------

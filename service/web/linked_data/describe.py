@@ -17,22 +17,20 @@ from types import MappingProxyType
 from typing import Any
 
 import pyoxigraph as ox
-from dakg.rdf.namespaces import GRAPH, VOCABULARY_PREFIXES
+from dakg.rdf.namespaces import (
+    GRAPH,
+    OWL,
+    RDF,
+    RDF_TYPE,
+    RDFS,
+    RDFS_LABEL,
+    SH,
+    XSD,
+)
 from dakg.rdf.sources import RdfSourceError, is_skolem, turtle_files
 from dakg.sparql.library import parse_query_file
 from dakg.store.dataset import Dataset
 
-RDF = VOCABULARY_PREFIXES["rdf"]
-RDFS = VOCABULARY_PREFIXES["rdfs"]
-OWL = VOCABULARY_PREFIXES["owl"]
-SKOS = VOCABULARY_PREFIXES["skos"]
-DCTERMS = VOCABULARY_PREFIXES["dcterms"]
-SH = VOCABULARY_PREFIXES["sh"]
-XSD = VOCABULARY_PREFIXES["xsd"]
-DAKG = VOCABULARY_PREFIXES["dakg"]
-
-RDF_TYPE = RDF + "type"
-RDFS_LABEL = RDFS + "label"
 DEFAULT_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 PAGE_SIZE = 200
 VALUES_CLAUSE = re.compile(r"\A[a-zA-Z][a-zA-Z0-9_]*\Z")

@@ -16,16 +16,22 @@ from types import MappingProxyType
 from typing import Any
 
 import pyoxigraph as ox
-from dakg.rdf.namespaces import VOCABULARY_PREFIXES
-from dakg.web.linked_data.describe import RDF, RDF_TYPE, RDFS, XSD, Vocabulary, VocabularyTerm
+from dakg.rdf.namespaces import (
+    ADMS,
+    DCTERMS,
+    OWL,
+    RDF,
+    RDF_TYPE,
+    RDFS,
+    SKOS,
+    TIME,
+    VANN,
+    VOCABULARY_PREFIXES,
+    XSD,
+)
+from dakg.web.linked_data.describe import Vocabulary, VocabularyTerm
 
 ID, LANGUAGE = "@id", "@language"
-ADMS = VOCABULARY_PREFIXES["adms"]
-DCTERMS = VOCABULARY_PREFIXES["dcterms"]
-OWL = VOCABULARY_PREFIXES["owl"]
-SKOS = VOCABULARY_PREFIXES["skos"]
-TIME = VOCABULARY_PREFIXES["time"]
-VANN = VOCABULARY_PREFIXES["vann"]
 
 # Short keys for terms of other vocabularies that the data uses throughout: (key, IRI, @type or
 # "@language" for a language map, or None).

@@ -4,7 +4,6 @@ as SVG drawn by the service (no JavaScript), from the saved queries' answers."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from dakg.packaged import internal_queries
 from dakg.rdf.namespaces import ID
 from dakg.rdf.terms import json_value
 from dakg.sparql.library import ParameterError, SavedQuery, execute, load_query
-from dakg.web.caching import http_date, is_fresh
+from dakg.web import caching, conneg
 from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -275,24 +274,26 @@ def chart_svg(title: str, observations: list[dict], lang: str) -> str:
     return svg(width, top + row_h * len(observations) + 16, lang, title, body)
 
 
-def svg_response(request: Request, text: str) -> Response:
-    """The picture, cached like every answer of this dataset version, with an ETag of its own."""
-    state = request.app.state
-    tag = hashlib.sha256(f"{state.dataset.version}\n{request.url}".encode()).hexdigest()[:20]
-    etag = f'W/"{tag}"'
-    headers = {"Cache-Control": state.cache_control, "ETag": etag}
-    if state.dataset.modified is not None:
-        headers["Last-Modified"] = http_date(state.dataset.modified)
-    if is_fresh(request.headers, etag, state.dataset.modified):
-        return Response(status_code=304, headers=headers)
+def svg_response(request: Request, text: str, lang: str) -> Response:
+    """The picture, with the validators of every answer of this dataset version; its ETag
+    names the whole request URL (the picture's parameters and the host its links point to)
+    and its language, which Accept-Language chose when `lang` did not."""
+    etag = caching.etag_for(request.app.state.dataset.version, str(request.url), lang)
+    kept = {} if "lang" in request.query_params else {"vary": "Accept-Language"}
+    unchanged = caching.not_modified(request, etag, kept)
+    if unchanged is not None:
+        return unchanged
+    headers = {**kept, **caching.validators(request, etag)}
     return Response(text, media_type=MEDIA, headers=headers)
 
 
 def language(request: Request) -> str:
-    lang = request.query_params.get("lang", "ja")
-    if lang not in WORDS:
+    """The picture's language, as every answer chooses it (conneg.language); a `lang` that
+    names no language is a parameter at fault here, since the picture names no other."""
+    asked = request.query_params.get("lang")
+    if asked is not None and asked not in WORDS:
         raise ParameterError("parameter 'lang' must be ja or en", "lang")
-    return lang
+    return conneg.language(asked, request.headers.get("accept-language"))[0]
 
 
 def pictures_of(request: Request) -> Pictures:
@@ -321,7 +322,7 @@ def pictures_router() -> APIRouter:
             )
         except ParameterError as exc:
             return problem("query", exc)
-        return svg_response(request, text)
+        return svg_response(request, text, lang)
 
     @router.get(
         "/pictures/indicators/{key}.svg", response_class=Response, summary="Chart of an indicator"
@@ -336,6 +337,6 @@ def pictures_router() -> APIRouter:
             return JSONResponse(
                 {"detail": [{"loc": ["path", "key"], "msg": f"no indicator {key!r}"}]}, 404
             )
-        return svg_response(request, text)
+        return svg_response(request, text, lang)
 
     return router

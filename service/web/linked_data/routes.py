@@ -7,7 +7,6 @@ so the same data answers on 127.0.0.1 and behind the w3id.org redirect.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -20,17 +19,14 @@ import pyoxigraph as ox
 from dakg.errors import DakgError, InputError
 from dakg.packaged import internal_queries, project_root, web_files
 from dakg.rdf import formats
-from dakg.rdf.namespaces import ID, canonical_prefixes
+from dakg.rdf.namespaces import ID, RDF, RDF_TYPE, RDFS_LABEL, VOID, canonical_prefixes
 from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
-from dakg.web import conneg, problems
-from dakg.web.caching import EXPOSED_HEADERS, http_date, is_fresh
+from dakg.web import caching, conneg, problems
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
-    RDF_TYPE,
-    RDFS_LABEL,
     Catalogue,
     Describer,
     Description,
@@ -47,7 +43,6 @@ from dakg.web.linked_data.views import (
     Locale,
     Pages,
     QueryLink,
-    choose_language,
 )
 from dakg.web.publicurl import base_url
 from fastapi import APIRouter, FastAPI, Request
@@ -61,47 +56,23 @@ CSP = (
 )
 # The vocabulary page runs one script of its own (the copy button), from this origin.
 DEF_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
-SPARQL_ENDPOINT_REL = "http://rdfs.org/ns/void#sparqlEndpoint"
+SPARQL_ENDPOINT_REL = VOID + "sparqlEndpoint"
 DESCRIPTION_QUERIES = ("describe", "linked", "incoming")
 
 
-@dataclass(frozen=True)
-class Format:
-    """A representation the pages can answer in."""
-
-    key: str
-    media_type: str
-    extension: str
-    label: str
-    rdf: ox.RdfFormat | None = None
-
-    @property
-    def content_type(self) -> str:
-        charset = self.media_type.startswith("text/")
-        return f"{self.media_type}; charset=utf-8" if charset else self.media_type
-
-
-TURTLE = Format("turtle", "text/turtle", "ttl", "Turtle", ox.RdfFormat.TURTLE)
-JSONLD = Format("jsonld", "application/ld+json", "jsonld", "JSON-LD", ox.RdfFormat.JSON_LD)
-NTRIPLES = Format("ntriples", "application/n-triples", "nt", "N-Triples", ox.RdfFormat.N_TRIPLES)
-RDFXML = Format("rdfxml", "application/rdf+xml", "rdf", "RDF/XML", ox.RdfFormat.RDF_XML)
-HTML = Format("html", "text/html", "html", "HTML")
-# In order of preference when the client accepts several equally (`*/*` alone: Turtle).
+TURTLE, JSONLD, NTRIPLES, RDFXML, HTML = (
+    formats.TURTLE,
+    formats.JSONLD,
+    formats.NTRIPLES,
+    formats.RDFXML,
+    formats.HTML,
+)
+Format = formats.Format
+# In order of preference when the client accepts several equally (`*/*` alone: Turtle); a
+# client that sends no Accept is a person following a link: HTML.
 FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
 RDF_FORMATS = FORMATS[:4]
-MEDIA_TYPES = {f.media_type: f for f in FORMATS} | {
-    "application/xhtml+xml": HTML,
-    "application/x-turtle": TURTLE,
-    "application/json": JSONLD,
-}
-FORMAT_NAMES = {f.extension: f for f in FORMATS} | {
-    "turtle": TURTLE,
-    "json-ld": JSONLD,
-    "ntriples": NTRIPLES,
-    "n-triples": NTRIPLES,
-    "rdfxml": RDFXML,
-    "xml": RDFXML,
-}
+EXTENSIONS = {f.extension: f for f in FORMATS}
 
 
 class BadRequest(InputError):
@@ -113,91 +84,37 @@ class BadRequest(InputError):
         self.iri = iri
 
 
-def parse_accept(header: str) -> list[tuple[str, str, float]]:
-    """The media ranges of an Accept header as (type, subtype, q)."""
-    ranges = []
-    for part in header.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if "/" not in media:
-            continue
-        kind, _, sub = media.lower().partition("/")
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        ranges.append((kind.strip(), sub.strip(), q))
-    return ranges
-
-
 def negotiate(accept: str | None) -> Format | None:
-    """The format to answer in: HTML without Accept, else the best match by q (None: none acceptable)."""
-    if accept is None or not accept.strip():
-        return HTML
-    ranges = parse_accept(accept)
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for rank, fmt in enumerate(FORMATS):
-        for media in (m for m, f in MEDIA_TYPES.items() if f is fmt):
-            match = quality(ranges, [media])
-            # A wildcard (`application/*`) reaches a format by its own media type only: never
-            # Turtle by its old alias application/x-turtle, as /sparql chooses.
-            if match is None or match[0] <= 0 or (media != fmt.media_type and match[1] < 2):
-                continue
-            key = (match[0], match[1], -rank)
-            if best is None or key > best:
-                best, chosen = key, fmt
-    return chosen
-
-
-def quality(
-    ranges: list[tuple[str, str, float]], media_types: list[str]
-) -> tuple[float, int] | None:
-    """The q of the most specific range that matches any of the media types, with its specificity."""
-    found: tuple[float, int] | None = None
-    for media in media_types:
-        kind, sub = media.split("/")
-        for r_kind, r_sub, q in ranges:
-            if (r_kind, r_sub) == (kind, sub):
-                specificity = 2
-            elif r_kind == kind and r_sub == "*":
-                specificity = 1
-            elif (r_kind, r_sub) == ("*", "*"):
-                specificity = 0
-            else:
-                continue
-            if (
-                found is None
-                or specificity > found[1]
-                or (specificity == found[1] and q > found[0])
-            ):
-                found = (q, specificity)
-    return found
+    """The format to answer in by Accept: HTML without one, else the best offer (None: none)."""
+    try:
+        return conneg.choose(accept, FORMATS, default=HTML)
+    except conneg.NotAcceptable:
+        return None
 
 
 def split_extension(rest: str) -> tuple[str, Format | None]:
     """`initiative/x.ttl` → (`initiative/x`, Turtle); no known extension → (rest, None)."""
     stem, dot, ext = rest.rpartition(".")
-    if dot and stem and ext in FORMAT_NAMES and FORMAT_NAMES[ext].extension == ext:
-        return stem, FORMAT_NAMES[ext]
+    if dot and stem and ext in EXTENSIONS:
+        return stem, EXTENSIONS[ext]
     return rest, None
 
 
 def requested_format(request: Request, from_path: Format | None) -> Format | None:
-    """The path's extension, else ?format=, else the Accept header."""
+    """The path's extension, else ?format=, else the Accept header (None: none acceptable)."""
     if from_path is not None:
         return from_path
-    named = request.query_params.get("format")
-    if named:
-        fmt = FORMAT_NAMES.get(named.lower()) or MEDIA_TYPES.get(named.lower())
-        if fmt is None:
-            names = ", ".join(f.extension for f in FORMATS)
-            raise BadRequest(f"unknown format {named!r} (formats: {names})")
-        return fmt
-    return negotiate(request.headers.get("accept"))
+    try:
+        return conneg.negotiate(
+            FORMATS,
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            default=HTML,
+        )
+    except conneg.NotAcceptable:
+        return None
+    except conneg.UnknownFormat as error:
+        raise BadRequest(str(error)) from None
 
 
 def explicit_format(request: Request, from_path: Format | None) -> bool:
@@ -293,7 +210,7 @@ def app_path(request: Request) -> str:
 
 
 def locale_of(request: Request, site: Site) -> Locale:
-    lang, explicit = choose_language(
+    lang, explicit = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
@@ -380,47 +297,28 @@ def rdf_response(body: bytes, fmt: Format, status: int, headers: dict[str, str])
     return Response(body, status_code=status, media_type=fmt.content_type, headers=headers)
 
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
-}
-
-
-def etag_for(site: Site, request: Request, response: Response) -> str:
-    """A validator that changes with the data and with everything the answer was chosen by."""
-    parts = [
+def cacheable(site: Site, request: Request, response: Response) -> Response:
+    """Add the validators to a 200 answer; 304 when the client already holds it. The ETag
+    changes with the data and with everything the answer was chosen by (path, query, the
+    negotiated type and document)."""
+    if response.status_code != 200:
+        return response
+    etag = caching.etag_for(
         site.dataset.version,
         app_path(request),
         request.url.query,
         response.headers.get("content-type", ""),
         response.headers.get("content-location", ""),
-    ]
-    return 'W/"' + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20] + '"'
-
-
-def cacheable(site: Site, request: Request, response: Response) -> Response:
-    """Add ETag, Last-Modified and Cache-Control to a 200 answer; 304 when the client already
-    holds it (by If-None-Match, else If-Modified-Since)."""
-    if response.status_code != 200:
-        return response
-    etag = etag_for(site, request, response)
-    validators = {
-        "ETag": etag,
-        # no-cache when updates may change the data
-        "Cache-Control": site.settings.cache_control,
+    )
+    kept = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower() in ("vary", "content-location", "link")
     }
-    modified = site.dataset.modified
-    if modified is not None:
-        validators["Last-Modified"] = http_date(modified)
-    if is_fresh(request.headers, etag, modified):
-        keep = {
-            k: v
-            for k, v in response.headers.items()
-            if k.lower() in ("vary", "content-location", "link")
-            or k.lower().startswith("access-control-")
-        }
-        return Response(status_code=304, headers={**keep, **validators})
-    response.headers.update(validators)
+    unchanged = caching.not_modified(request, etag, kept)
+    if unchanged is not None:
+        return unchanged
+    response.headers.update(caching.validators(request, etag))
     return response
 
 
@@ -463,21 +361,18 @@ def problem(
         body = json.dumps({"@context": context_url(request), "@graph": []}).encode("utf-8")
         return rdf_response(body, fmt, status, {"Vary": "Accept"})
     if fmt is RDFXML:
-        body = f'<?xml version="1.0"?>\n<!-- {status} {message} -->\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
+        body = f'<?xml version="1.0"?>\n<!-- {status} {message} -->\n<rdf:RDF xmlns:rdf="{RDF}"/>\n'
         return rdf_response(body.encode("utf-8"), fmt, status, {"Vary": "Accept"})
     return problems.plain(status, f"{status} {message}")
 
 
 def not_acceptable(request: Request, stem: str) -> Response:
+    """The 406 of every route, with a link to each format the document is available in."""
     root = root_of(request)
     alternates = [(f"{root}/doc/{stem}.{f.extension}", "alternate", f.media_type) for f in FORMATS]
-    offered = ", ".join(f.media_type for f in FORMATS)
-    return Response(
-        f"406 Not Acceptable: this resource is available as {offered}\n",
-        status_code=406,
-        media_type="text/plain; charset=utf-8",
-        headers={"Vary": "Accept", "Link": link_header(alternates)},
-    )
+    asked = request.query_params.getlist("format")
+    why = "format=" + ",".join(asked) if asked else f"Accept: {request.headers.get('accept')}"
+    return conneg.refusal(conneg.NotAcceptable(FORMATS, why), {"Link": link_header(alternates)})
 
 
 def moved(site: Site, request: Request, status: Status, target: Target, document: bool) -> Response:
@@ -544,7 +439,7 @@ def document_headers(
     page = {"page": description.page} if description.page > 1 else {}
     location = f"{root}/doc/{target.stem}.{fmt.extension}"
     if fmt is HTML:
-        lang, chosen = choose_language(
+        lang, chosen = conneg.language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
         if not chosen:
@@ -574,7 +469,6 @@ def document_headers(
     headers = {
         "Content-Location": f"{location}?{urlencode(page)}" if page else location,
         "Link": link_header(links),
-        **CORS,
     }
     if vary:
         headers["Vary"] = ", ".join(vary)
@@ -649,9 +543,7 @@ def home(request: Request) -> Response:
 def jsonld_context(request: Request) -> Response:
     """The JSON-LD context generated from the ontology."""
     site = site_of(request.app)
-    answer = JSONResponse(
-        site.context.document(), media_type="application/ld+json", headers=dict(CORS)
-    )
+    answer = JSONResponse(site.context.document(), media_type="application/ld+json")
     return cacheable(site, request, answer)
 
 
@@ -792,7 +684,7 @@ def modelling_response(site: Site, request: Request, from_path: Format | None) -
         return Response(
             text,
             media_type="text/markdown; charset=utf-8",
-            headers={"X-Content-Type-Options": "nosniff", "Vary": "Accept", **CORS},
+            headers={"X-Content-Type-Options": "nosniff", "Vary": "Accept"},
         )
     if from_path is not None and from_path is not HTML:
         return not_acceptable(request, "def/modelling")
@@ -822,7 +714,6 @@ def ontology_response(site: Site, request: Request, from_path: Format | None) ->
     headers = {
         "Link": link_header(links),
         "Content-Location": f"{root}/def/index.{fmt.extension}",
-        **CORS,
     }
     if fmt is HTML:
         locale = locale_of(request, site)
@@ -869,7 +760,7 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
         for f in FORMATS
         if f is not fmt
     ]
-    headers = {"Link": link_header(links + common_links(site, root)), **CORS}
+    headers = {"Link": link_header(links + common_links(site, root))}
     vary = [] if explicit_format(request, from_path) else ["Accept"]
     if fmt is HTML:
         locale = locale_of(request, site)
@@ -890,20 +781,6 @@ def index_response(site: Site, request: Request, kind: str, from_path: Format | 
 
 # ---------------------------------------------------------------- index pages
 
-PLAIN_JSON = formats.Format(
-    "json", "application/json", "application/json", "json", tokens=("json",)
-)
-
-
-def html_or_json_only(what: str) -> Response:
-    """406 for a page that answers only as HTML or JSON (an index, the search)."""
-    return Response(
-        f"406 Not Acceptable: {what} as application/json or text/html\n",
-        status_code=406,
-        media_type="text/plain; charset=utf-8",
-        headers={"Vary": "Accept"},
-    )
-
 
 def links_response(
     request: Request, title: str, description: str, links: list[IndexLink]
@@ -911,11 +788,16 @@ def links_response(
     """An index of links: a page in the site's layout for a browser (one that names text/html),
     JSON for every other client."""
     try:
-        fmt = conneg.choose(
-            request.headers.get("accept"), (PLAIN_JSON, formats.HTML), (formats.HTML,)
+        fmt = conneg.negotiate(
+            (formats.PLAIN_JSON, HTML),
+            request.headers.get("accept"),
+            request.query_params.getlist("format"),
+            explicit=(HTML,),
         )
-    except conneg.NotAcceptable:
-        return html_or_json_only("this index is available")
+    except conneg.NotAcceptable as error:
+        return conneg.refusal(error)
+    except conneg.UnknownFormat as error:
+        return problem(request, site_of(request.app), 400, str(error))
     site = site_of(request.app)
     vary = {"Vary": "Accept, Accept-Language"}
     if fmt is formats.HTML:
@@ -947,7 +829,7 @@ def links_response(
 @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
 async def pictures_index(request: Request) -> Response:
     """The pictures: the timeline and each indicator's chart."""
-    lang = choose_language(
+    lang = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )[0]
     root = request.scope.get("root_path", "").rstrip("/")

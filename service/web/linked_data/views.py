@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,22 +21,29 @@ import jinja2
 import pyoxigraph as ox
 from dakg.packaged import web_files
 from dakg.rdf.namespaces import (
-    NUMERIC_DATATYPES,
-    PUBLIC_BASE,
-    VOCABULARY_PREFIXES,
-    canonical_prefixes,
-)
-from dakg.web.linked_data.describe import (
+    ADMS,
     DAKG,
     DCTERMS,
+    ELI,
+    IC,
+    NUMERIC_DATATYPES,
     OWL,
+    PUBLIC_BASE,
     RDF,
     RDF_TYPE,
     RDFS,
     RDFS_LABEL,
     SH,
     SKOS,
+    TIME,
+    VANN,
+    VOCABULARY_PREFIXES,
     XSD,
+    canonical_prefixes,
+)
+from dakg.web import conneg
+from dakg.web.conneg import LANGS
+from dakg.web.linked_data.describe import (
     Catalogue,
     Describer,
     Description,
@@ -52,14 +58,7 @@ from dakg.web.linked_data.diagram import render as render_diagram
 from dakg.web.linked_data.guide import render as render_guide
 from markupsafe import Markup
 
-LANGS = ("ja", "en")
-DEFAULT_LANG = "ja"
 TEMPLATES = web_files("templates")
-IMI = VOCABULARY_PREFIXES["ic"]
-ADMS = VOCABULARY_PREFIXES["adms"]
-ELI = VOCABULARY_PREFIXES["eli"]
-TIME = VOCABULARY_PREFIXES["time"]
-VANN = VOCABULARY_PREFIXES["vann"]
 
 # The words of the pages themselves, in both languages.
 UI: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -192,7 +191,7 @@ UI: Mapping[str, tuple[str, str]] = MappingProxyType(
         "definition_en": ("定義（英語）", "Definition (English)"),
         "superclasses": ("上位クラス", "Subclass of"),
         "superproperties": ("上位プロパティ", "Subproperty of"),
-        "align_imi": ("共通語彙基盤（IMI）との対応", "Alignment to IMI"),
+        "align_imi": ("共通語彙基盤（IC）との対応", "Alignment to IC"),
         "align_intl": ("国際的な語彙との対応", "Alignment to international vocabularies"),
         "domain": ("定義域", "Domain"),
         "range": ("値域", "Range"),
@@ -396,26 +395,6 @@ MONTHS = (
     "November",
     "December",
 )
-
-
-def choose_language(query_lang: str | None, accept_language: str | None) -> tuple[str, bool]:
-    """The page language: ?lang= when valid (explicit), else the best of Accept-Language, else ja."""
-    if query_lang in LANGS:
-        return query_lang, True
-    best, best_q = DEFAULT_LANG, 0.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-", 1)[0]
-        q = 1.0
-        match = re.search(r"q\s*=\s*([0-9.]+)", params)
-        if match:
-            try:
-                q = float(match.group(1))
-            except ValueError:
-                q = 0.0
-        if primary in LANGS and q > best_q:
-            best, best_q = primary, q
-    return best, False
 
 
 @dataclass(frozen=True)
@@ -1006,8 +985,8 @@ class Pages:
             for i in term.iris(p)
         ]
         ours = self.catalogue.vocabulary.namespace
-        imi = [self.alignment(term, i, locale) for i in aligned if i.startswith(IMI)]
-        intl = [self.alignment(term, i, locale) for i in aligned if not i.startswith((IMI, ours))]
+        imi = [self.alignment(term, i, locale) for i in aligned if i.startswith(IC)]
+        intl = [self.alignment(term, i, locale) for i in aligned if not i.startswith((IC, ours))]
         parents = [
             self.link(i, locale)
             for p in (RDFS + "subClassOf", RDFS + "subPropertyOf")
@@ -1315,7 +1294,7 @@ def standalone_templates() -> jinja2.Environment:
 
 def request_locale(request: Any, base_iri: str, path: str) -> Locale:
     """The reader's language (?lang=, else Accept-Language) and how to link from this page."""
-    lang, explicit = choose_language(
+    lang, explicit = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     params = tuple((k, v) for k, v in request.query_params.items() if k != "lang")
