@@ -34,7 +34,9 @@ from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import caching
 from dakg.web.conneg import best_media_type
-from dakg.web.endpoint.protocol import Answer, ProtocolError, saved_query_rows
+from dakg.web.endpoint.answers import saved_query_rows
+from dakg.web.endpoint.refusals import ProtocolError
+from dakg.web.endpoint.responses import Answer
 from dakg.web.linked_data.routes import links_response
 from dakg.web.linked_data.views import IndexLink, choose_language
 from dakg.web.void import not_modified, validators
