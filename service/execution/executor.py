@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import pyoxigraph as ox
+from dakg.errors import DakgError
 from dakg.execution.messages import (
     Answered,
     Limits,
@@ -115,6 +116,11 @@ class InProcess:
             )
         except ValueError as error:
             raise QueryInvalid(str(error)) from None
+        except (DakgError, SyntaxError) as error:
+            # Raised from within the store's answer, whose frames hold it: let them go here, in
+            # the thread that made it (pyoxigraph's results may not be dropped on another).
+            error.__traceback__ = None
+            raise error from None
         return Answered(found.kind, found.format, found.body)
 
     async def answer(
