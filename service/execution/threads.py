@@ -46,7 +46,7 @@ class QueryThreads:
         """Run fn(*args) in a thread; the future fails with QueryTimeout past the time limit."""
         if not self._started:  # on first use: an app that never queries starts no thread
             self._started = True
-            # Deep enough a stack for pyoxigraph's recursion on long queries (queryworker.py).
+            # Deep enough a stack for pyoxigraph's recursion on long queries (worker.py).
             previous = threading.stack_size(QUERY_STACK_BYTES)
             try:
                 for thread in self._threads:

@@ -3,7 +3,6 @@ app's executor (service/execution/executor.py), or passed to the external engine
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +13,8 @@ from dakg.execution.lookup import few_triples, lookup_of
 from dakg.execution.messages import Unacceptable
 from dakg.execution.worker import FORMATS
 from dakg.rdf import formats
-from dakg.sparql.form import (
-    QueryShape,
-    query_shape,
-)
-from dakg.store.backends import (
-    unknown_prefix_message,
-)
+from dakg.sparql.form import QueryShape, query_shape
+from dakg.store.backends import unknown_prefix_message
 from dakg.store.dataset import Dataset
 from dakg.web import caching, conneg
 from dakg.web.clients import client_address
@@ -30,8 +24,6 @@ from dakg.web.endpoint.requests import QueryRequest, check_length, refuse_networ
 from dakg.web.endpoint.responses import Answer, answer_headers, send
 from fastapi import Request
 from fastapi.responses import Response
-
-log = logging.getLogger("dakg.web.endpoint.answers")
 
 
 def dataset_arguments(req: QueryRequest, shape: QueryShape) -> dict[str, Any]:
