@@ -20,7 +20,7 @@ Only the plainest forms qualify (matched as a whole, before pyoxigraph parses th
 Anything else (a FILTER, a second pattern, an expression, FROM, a property path) is not a lookup,
 and is answered by a worker; so is a lookup of a subject with more triples than the cap, and one
 sent with `default-graph-uri` or `named-graph-uri` (which pyoxigraph reads once per naming, so
-that repeating a graph multiplies the rows: service/web/endpoint/protocol.py only asks here for the union).
+that repeating a graph multiplies the rows: service/web/endpoint/answers.py only asks here for the union).
 """
 
 from __future__ import annotations

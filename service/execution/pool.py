@@ -40,28 +40,30 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from dakg.errors import TooManyRequests, Unavailable
+from dakg.execution.messages import Query, Ready, Reload, Reply, Update, Updated
 
 log = logging.getLogger("dakg.execution.pool")
 
 
-class WorkerTimeout(Exception):
-    """The query ran past its deadline: its worker was killed."""
+class WorkerTimeout(Unavailable):
+    """The query ran past its deadline: its worker was killed (503)."""
 
 
-class WorkerLost(Exception):
-    """The worker stopped while it answered (killed from outside, or out of memory)."""
+class WorkerLost(Unavailable):
+    """The worker stopped while it answered (killed from outside, or out of memory) (503)."""
 
 
-class QueueTimeout(Exception):
-    """The query waited its whole time limit for a free worker and never ran."""
+class QueueTimeout(Unavailable):
+    """The query waited its whole time limit for a free worker and never ran (503)."""
 
-    def __init__(self, waited: float):
-        super().__init__(waited)
+    def __init__(self, waited: float, message: str = ""):
+        super().__init__(message, waited)
         self.waited = waited
 
 
-class ClientBusy(Exception):
-    """One client has as many queries waiting as it may: it should wait for their answers."""
+class ClientBusy(TooManyRequests):
+    """One client has as many queries waiting as it may: it should wait for their answers (429)."""
 
 
 # Fair sharing of the workers between clients (by address). A client's worker time decays by half
@@ -130,11 +132,11 @@ class Worker:
     async def wait_ready(self) -> None:
         """Wait (without a deadline: loading is not the query's time) until the store is loaded."""
         reply = await self.receive(None)
-        if reply[0] != "ready":
+        if not isinstance(reply, Ready):
             raise WorkerLost(f"the query worker did not start: {reply!r}")
         self.ready, self.loading = True, None
 
-    async def ask(self, message: tuple, deadline: float | None) -> tuple:
+    async def ask(self, message: Query | Update | Reload, deadline: float | None) -> Reply:
         """Send a request and wait for the reply until the deadline (None: no deadline)."""
         assert self.sock is not None
         data = frame(message)
@@ -148,7 +150,7 @@ class Worker:
             raise WorkerLost("the query worker has stopped") from None
         return await self.receive(deadline)
 
-    async def receive(self, deadline: float | None) -> tuple:
+    async def receive(self, deadline: float | None) -> Reply:
         """The next message from the worker, waited for on the event loop: the socket stays
         registered with the loop between queries, which saves two system calls a query."""
         assert self.sock is not None and self._frames is not None
@@ -291,7 +293,7 @@ class QueryPool:
                 with self._lock:
                     worker.start(self._snapshot, self._generation)
 
-    async def run(self, message: tuple, timeout: float | None, client: str = "") -> tuple:
+    async def run(self, message: Query | Update, timeout: float | None, client: str = "") -> Reply:
         """The reply to a request from a worker, shared fairly between clients (above).
 
         The request may wait `timeout` seconds for a worker (QueueTimeout after that: it never
@@ -315,10 +317,10 @@ class QueryPool:
 
     async def apply_update(
         self, text: str, base: str | None, timeout: float | None, client: str = ""
-    ) -> tuple:
+    ) -> Reply:
         """Run an update in a worker, on its copy of the latest snapshot, within the time limit
         (past it the worker is killed and nothing has changed); its result becomes the snapshot
-        every worker loads. The worker's reply: ("updated", quads, snapshot path) or its error."""
+        every worker loads. The worker's reply: Updated (with the snapshot's path) or Refused."""
         if self._updating is None:
             self._updating = asyncio.Lock()
         async with self._updating:  # one at a time: each builds on the one before
@@ -327,17 +329,17 @@ class QueryPool:
                 generation = self._generation + 1
             path = folder / f"snapshot-{generation}.nq"
             try:
-                reply = await self.run(("update", text, base, str(path)), timeout, client)
+                reply = await self.run(Update(text, base, str(path)), timeout, client)
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
-            if reply[0] == "updated":
+            if isinstance(reply, Updated):
                 with self._lock:
                     if self._snapshot is not None:
                         self._retired.add(self._snapshot)
                     self._snapshot, self._generation = path, generation
                 self._sweep()
-                return (*reply, str(path))
+                return Updated(reply.quads, str(path))
             path.unlink(missing_ok=True)
             return reply
 
@@ -375,7 +377,9 @@ class QueryPool:
             who.running += 1
             return self._idle.popleft()
         if len(who.waiting) >= MAX_WAITING_PER_CLIENT:
-            raise ClientBusy()
+            raise ClientBusy(
+                "Too many queries from this client are waiting; send the next when one is answered"
+            )
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         who.waiting.append(waiter)
@@ -445,8 +449,8 @@ class QueryPool:
             await worker.wait_ready()
         if worker.generation < generation:
             worker.loading = snapshot
-            reply = await worker.ask(("reload", str(snapshot)), None)
-            if reply[0] != "ready":
+            reply = await worker.ask(Reload(str(snapshot)), None)
+            if not isinstance(reply, Ready):
                 raise WorkerLost(f"the query worker could not load the snapshot: {reply!r}")
             worker.generation, worker.loading = generation, None
             self._sweep()

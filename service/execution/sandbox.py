@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from dakg.errors import Unavailable
+
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -43,7 +45,7 @@ RET_K = 0x06  # BPF_RET | BPF_K
 NR, ARCH, ARG0 = 0, 4, 16
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(Unavailable):
     """This platform cannot take the filter (not Linux, or an architecture it does not know)."""
 
 

@@ -7,14 +7,9 @@ everything the query held. A worker is `python -m dakg.execution.worker FD`: it 
 from the socket FD, loads it, says it is ready, then answers one request at a time until the
 socket closes.
 
-The messages are plain tuples (pickled over a socket pair with the parent, nobody else):
-
-- in: ("query", text, dataset, results_format, graph_format, limits), ("update", text, base,
-  path) to apply an update to the worker's copy and write the result as an N-Quads snapshot
-  (so that an update, run here, has the time limit of a query), and ("reload", path) to take
-  the store's contents anew from a snapshot;
-- out: ("ready", quads), ("answer", kind, format, body), ("updated", quads), ("unacceptable",
-  kind), ("too-large", message) and ("error", kind, message).
+The messages are the frozen dataclasses of service/execution/messages.py (pickled over a socket
+pair with the parent, nobody else): Query, Update and Reload in; Ready, Answered, Updated and
+Refused out.
 """
 
 from __future__ import annotations
@@ -31,6 +26,18 @@ from typing import Any
 
 import pyoxigraph as ox
 from dakg.execution import sandbox
+from dakg.execution.messages import (
+    Answered,
+    Limits,
+    Query,
+    Ready,
+    Refused,
+    Reload,
+    ResultTooLarge,
+    Unacceptable,
+    Update,
+    Updated,
+)
 from dakg.rdf import formats
 from dakg.store.backends import PREDECLARED
 from dakg.store.embedded import load_sources
@@ -38,26 +45,6 @@ from dakg.store.embedded import load_sources
 # The answer kinds, and the formats by name.
 RESULTS, GRAPH = formats.RESULTS, formats.GRAPH
 FORMATS = {f.name: f for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The most rows (solutions or triples) and bytes an answer may have; 0 for no cap."""
-
-    rows: int = 0
-    bytes: int = 0
-
-
-class ResultTooLarge(Exception):
-    """An answer past a result cap: the message says which cap and how to stay within it."""
-
-
-class Unacceptable(Exception):
-    """The query's answer is of a kind (results or graph) the client accepts no format for."""
-
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -198,29 +185,34 @@ def load_snapshot(path: str) -> ox.Store:
     return store
 
 
-def answer(store: ox.Store, message: tuple) -> tuple:
-    """One request's reply; errors are replies too (the parent maps them to HTTP statuses)."""
+def answer(store: ox.Store, message: Query | Update) -> Answered | Updated | Refused:
+    """One request's reply; errors are replies too (the parent maps them to its errors)."""
     try:
-        if message[0] == "update":
-            _, text, base, path = message
-            store.update(text, base_iri=base)
-            store.dump(path, ox.RdfFormat.N_QUADS)
-            return ("updated", len(store))
-        _, text, dataset, results_format, graph_format, limits = message
-        found = evaluate(store, text, dataset, results_format, graph_format, limits)
-        return ("answer", found.kind, found.format, found.body)
+        if isinstance(message, Update):
+            store.update(message.text, base_iri=message.base)
+            store.dump(message.path, ox.RdfFormat.N_QUADS)
+            return Updated(len(store))
+        found = evaluate(
+            store,
+            message.text,
+            message.dataset,
+            message.results_format,
+            message.graph_format,
+            message.limits,
+        )
+        return Answered(found.kind, found.format, found.body)
     except Unacceptable as error:
-        return ("unacceptable", error.kind)
+        return Refused("unacceptable", error.kind)
     except ResultTooLarge as error:
-        return ("too-large", str(error))
+        return Refused("too-large", str(error))
     except SyntaxError as error:
-        return ("error", "syntax", str(error))
+        return Refused("syntax", str(error))
     except ValueError as error:
-        return ("error", "value", str(error))
+        return Refused("value", str(error))
     except OSError as error:
-        return ("error", "os", str(error))
+        return Refused("os", str(error))
     except Exception as error:  # a fault of the service, not of the query: logged by the parent
-        return ("error", "internal", f"{type(error).__name__}: {error}")
+        return Refused("internal", f"{type(error).__name__}: {error}")
 
 
 def cap_memory(allowance: int) -> None:
@@ -261,18 +253,18 @@ def serve(connection: Connection) -> None:
     allowance = int(spec.get("memory_bytes") or 0)
     store = open_store(spec)
     cap_memory(allowance)
-    connection.send(("ready", len(store)))
+    connection.send(Ready(len(store)))
     while True:
         try:
             message = connection.recv()
         except (EOFError, OSError):  # the service has gone: so does its worker
             return
-        if message[0] == "reload":
+        if isinstance(message, Reload):
             del store  # the old copy goes before the new one is read
             cap_memory(0)
-            store = load_snapshot(message[1])
+            store = load_snapshot(message.path)
             cap_memory(allowance)
-            connection.send(("ready", len(store)))
+            connection.send(Ready(len(store)))
             continue
         connection.send(answer(store, message))
 

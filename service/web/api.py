@@ -34,7 +34,8 @@ from dakg.sparql.values import bind_values
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import caching, conneg
-from dakg.web.endpoint.protocol import Answer, saved_query_rows
+from dakg.web.endpoint.answers import saved_query_rows
+from dakg.web.endpoint.responses import Answer
 from dakg.web.linked_data.routes import links_response
 from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request

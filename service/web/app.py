@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from dakg import __version__
+from dakg.execution import executor
+from dakg.execution.messages import Limits
 from dakg.execution.pool import QueryPool
+from dakg.execution.threads import QueryThreads
 from dakg.packaged import internal_queries
 from dakg.settings import Settings
 from dakg.store.backends import RemoteStore, StoreError, load_incomplete, service_query
@@ -19,7 +22,12 @@ from dakg.store.dataset import UNKNOWN, Dataset
 from dakg.store.embedded import SharedCopy
 from dakg.web import caching, conneg, problems, search, void
 from dakg.web.api import api_router
-from dakg.web.endpoint import protocol as sparql
+from dakg.web.endpoint import routes as sparql
+from dakg.web.endpoint.page import QueryPage
+from dakg.web.endpoint.proxy import EngineClient
+from dakg.web.endpoint.requests import PATH as SPARQL_PATH
+from dakg.web.endpoint.responses import AnswerCache
+from dakg.web.endpoint.updates import AuthFailures
 from dakg.web.httpguard import STATE_KEY, HttpLimits
 from dakg.web.linked_data import routes as resources
 from dakg.web.linked_data import views as html
@@ -67,17 +75,18 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.state.openapi_lock = threading.Lock()
     app.state.openapi_build = None
     app.state.dataset = dataset
-    app.state.threads = sparql.QueryThreads(settings.query_threads)
+    app.state.threads = QueryThreads(settings.query_threads)
     app.state.query_pool = query_pool(settings, dataset)
+    app.state.executor = query_executor(app, settings)
     app.state.negotiator = conneg.Negotiator()
-    app.state.cache = sparql.AnswerCache(settings.cache_entries, settings.cache_bytes)
+    app.state.cache = AnswerCache(settings.cache_entries, settings.cache_bytes)
     app.state.cache_control = settings.cache_control
-    app.state.auth_failures = sparql.AuthFailures()
+    app.state.auth_failures = AuthFailures()
     app.state.builds = void.Builds()
     app.state.service_queries = void.load_service_queries(internal_queries("store"))
     app.state.pictures_queries = PictureQueries.load(settings.queries_dir)
-    app.state.query_page = sparql.QueryPage.build(settings)
-    app.state.proxy_client = sparql.EngineClient(settings.query_timeout)
+    app.state.query_page = QueryPage.build(settings)
+    app.state.proxy_client = EngineClient(settings.query_timeout)
     app.add_middleware(caching.OpenCORS)
     app.state.metrics = Metrics()
     app.state.shared_counts = SharedCounts(settings.metrics_dir) if settings.metrics_dir else None
@@ -88,7 +97,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
         caching.OpenCORS(sparql.endpoint_app),
         app.state.metrics,
         settings.access_log,
-        route=sparql.PATH,
+        route=SPARQL_PATH,
     )
     app.add_api_route(OPENAPI, openapi_document, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", swagger_page, methods=["GET"], include_in_schema=False)
@@ -120,7 +129,7 @@ class Service(FastAPI):
         if (
             lane is not None
             and scope["type"] == "http"
-            and scope["path"] == sparql.PATH
+            and scope["path"] == SPARQL_PATH
             and not any(name == b"origin" for name, _ in scope["headers"])
         ):
             scope["app"] = self
@@ -141,6 +150,21 @@ def http_limits(settings: Settings) -> HttpLimits:
         max_header_bytes=settings.max_header_bytes,
         max_headers=settings.max_headers,
         max_connections=min(settings.max_connections, room),
+    )
+
+
+def query_executor(app: FastAPI, settings: Settings) -> executor.Executor:
+    """Where every route's queries run, chosen once: the engine, the query workers or the query
+    threads (service/execution/executor.py), with the endpoint's time limit and caps. It reads
+    the app's dataset at each query, since an update replaces it."""
+    store = app.state.dataset.store
+    return executor.build(
+        app.state.query_pool,
+        store if isinstance(store, RemoteStore) else None,
+        lambda: app.state.dataset.store,
+        app.state.threads,
+        settings.query_timeout,
+        Limits(rows=settings.max_result_rows, bytes=settings.max_result_bytes),
     )
 
 
@@ -179,8 +203,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
     """Start the query workers with the server (and the sharing of counters between HTTP
     workers), and stop them and the query threads with it. The state it gives the server holds
     the bounds of its HTTP connections (httpguard.py)."""
-    if app.state.query_pool is not None:
-        app.state.query_pool.warm()
+    app.state.executor.start()
     sharing = None
     if app.state.shared_counts is not None:
         sharing = asyncio.create_task(share_counts(app.state))
@@ -189,9 +212,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
         sharing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sharing
-    if app.state.query_pool is not None:
-        app.state.query_pool.stop()
-    app.state.threads.shutdown()
+    app.state.executor.stop()
     await app.state.proxy_client.aclose()
     store = app.state.dataset.store
     if isinstance(store, RemoteStore):
@@ -247,15 +268,10 @@ async def redoc_page(request: Request) -> Response:
 
 
 def exception_handlers() -> dict:
-    """The one table of refusals: every DakgError answered by dakg.web.problems in its route's
-    shape (the pages' own for the linked-data pages), and the protocol's refusals that reach a
-    route of the app (the API's queries) in the same shapes."""
-
-    async def protocol_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, sparql.ProtocolError)
-        return problems.respond(request, error.status, error.message, error.headers)
-
-    return problems.handlers(page=resources.page_problem) | {sparql.ProtocolError: protocol_error}
+    """The one table of refusals: every DakgError (the protocol's refusals among them, which
+    reach the API's routes) answered by dakg.web.problems in its route's shape, the pages'
+    own for the linked-data pages."""
+    return problems.handlers(page=resources.page_problem)
 
 
 def check_store(dataset: Dataset) -> tuple[Dataset, int]:

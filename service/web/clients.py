@@ -3,7 +3,7 @@
 
 A client can write any `X-Forwarded-For` it likes, so the header counts only when the connection
 comes from a trusted proxy, and then only its last entry not itself a trusted proxy. What this
-gives names a client in the logs and in the query workers' fair sharing (querypool.py).
+gives names a client in the logs and in the query workers' fair sharing (service/execution/pool.py).
 """
 
 from __future__ import annotations

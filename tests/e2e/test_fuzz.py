@@ -33,7 +33,7 @@ import pytest
 from dakg import cli
 from dakg.settings import Settings
 from dakg.web.app import create_app
-from dakg.web.endpoint import protocol
+from dakg.web.endpoint import refusals, requests
 from fastapi.testclient import TestClient
 from helpers import ROOT
 from helpers.server import DAKG, live_server_fixture
@@ -316,11 +316,11 @@ def test_url_encoded_parameters_decode_as_the_standard_library_does(pieces, text
         try:
             expected = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
-            with pytest.raises(protocol.ProtocolError) as refused:
-                protocol.parse_params(raw, "URL query string")
+            with pytest.raises(refusals.ProtocolError) as refused:
+                requests.parse_params(raw, "URL query string")
             assert refused.value.status == 400 and "not valid UTF-8" in str(refused.value)
         else:
-            assert protocol.parse_params(raw, "URL query string") == expected
+            assert requests.parse_params(raw, "URL query string") == expected
 
 
 @pytest.mark.parametrize(

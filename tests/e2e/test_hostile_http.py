@@ -430,7 +430,7 @@ def test_wrong_tokens_are_logged_and_limited(caplog) -> None:
 
     app = create_app(Settings.from_env(update_token="right", query_processes=0))
     update = {"update": "INSERT DATA { <urn:a> <urn:b> 1 }"}
-    with TestClient(app) as client, caplog.at_level("WARNING", logger="dakg.web.endpoint.protocol"):
+    with TestClient(app) as client, caplog.at_level("WARNING", logger="dakg.web.endpoint.updates"):
         statuses = [
             client.post(
                 "/sparql", data=update, headers={"authorization": "Bearer wrong"}

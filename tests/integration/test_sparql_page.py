@@ -13,8 +13,9 @@ import pyoxigraph as ox
 import pytest
 from dakg.settings import Settings
 from dakg.sparql.library import list_queries, run_query
+from dakg.sparql.values import binding_points
 from dakg.web.app import create_app
-from dakg.web.endpoint.protocol import binding_points, script_json
+from dakg.web.endpoint.page import script_json
 from fastapi.testclient import TestClient
 from helpers.server import live_server_fixture
 

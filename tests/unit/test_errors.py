@@ -16,7 +16,7 @@ from dakg.settings import Settings
 from dakg.store.backends import StoreTimeout, StoreUnavailable
 from dakg.web import problems
 from dakg.web.app import create_app
-from dakg.web.endpoint.protocol import ProtocolError
+from dakg.web.endpoint.refusals import ProtocolError
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 

@@ -10,7 +10,7 @@ from dakg.execution.lookup import Lookup, few_triples, lookup_of
 from dakg.settings import Settings
 from dakg.store.dataset import Dataset
 from dakg.web.app import create_app
-from dakg.web.endpoint.protocol import is_small
+from dakg.web.endpoint.answers import is_small
 from fastapi.testclient import TestClient
 from helpers import ROOT
 

@@ -305,16 +305,16 @@ def test_query_workers_are_sandboxed_and_die_with_their_parent(recorder: Recorde
 import asyncio, os, sys
 from dakg.web.app import query_pool
 from dakg.store.dataset import Dataset
-from dakg.execution.worker import Limits
+from dakg.execution.messages import Limits, Query
 from dakg.settings import Settings
 settings = Settings.from_env(query_processes=1)
 dataset = Dataset.load(settings.root)
 pool = query_pool(settings, dataset)
 async def main():
     text = "SELECT * {{ SERVICE <{recorder.url}> {{ ?s ?p ?o }} }}"
-    message = ("query", text, {{"use_default_graph_as_union": True}}, "json", "turtle", Limits())
+    message = Query(text, {{"use_default_graph_as_union": True}}, "json", "turtle", Limits())
     reply = await pool.run(message, 30)
-    print("reply", reply[:3], flush=True)
+    print("reply", reply, flush=True)
     print("worker", pool._workers[0].process.pid, flush=True)
     os._exit(0)
 asyncio.run(main())
