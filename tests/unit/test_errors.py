@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import dakg
 import pytest
-from dakg.errors import EXIT_FAIL, EXIT_INPUT, DakgError, Unavailable
+from dakg.errors import EXIT_FAIL, EXIT_INPUT, DakgError, InputError, Unavailable
 from dakg.settings import Settings
 from dakg.store.backends import StoreTimeout, StoreUnavailable
 from dakg.web import problems
@@ -59,7 +59,10 @@ def test_status_and_exit_code_agree(cls: type[DakgError]) -> None:
     assert 400 <= cls.status <= 599, cls.status
     assert cls.exit_code in (EXIT_FAIL, EXIT_INPUT)
     assert cls.exit_code == (EXIT_INPUT if cls.status < 500 else EXIT_FAIL)
-    assert issubclass(cls, Unavailable) == (cls.status >= 500)
+    # A refusal of the input is an InputError; a 5xx is the service's: unavailable (503, 504)
+    # or a failure of its own (500).
+    assert issubclass(cls, InputError) == (cls.status < 500)
+    assert not issubclass(cls, Unavailable) or cls.status in (503, 504)
 
 
 # ---- the shapes of the answers ----------------------------------------------------------------

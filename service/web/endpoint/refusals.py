@@ -3,7 +3,7 @@ text (the body every refusal of /sparql has)."""
 
 from __future__ import annotations
 
-from dakg.errors import DakgError
+from dakg.errors import EXIT_FAIL, EXIT_INPUT, DakgError
 from dakg.execution.executor import headers_for
 from dakg.web import problems
 from fastapi.responses import Response
@@ -16,6 +16,7 @@ class ProtocolError(DakgError):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.exit_code = EXIT_INPUT if status < 500 else EXIT_FAIL
         self.headers = headers or {}
 
     @classmethod

@@ -140,4 +140,5 @@ def test_an_engine_answers_with_no_time_limit_of_ours_and_the_caps(store: ox.Sto
         found = asyncio.run(go())
     finally:
         run.stop()
-    assert count_of(found) == 60 and engine.asked == [COUNT, ALL, ALL]
+    # Each query is run once: the rows past the cap are counted in its answer, not by a rerun.
+    assert count_of(found) == 60 and engine.asked == [COUNT, ALL]
