@@ -305,15 +305,17 @@ class Examples:
     document is built (not when the app starts: on a large store some saved queries take
     seconds), once per query however many paths publish it."""
 
-    def __init__(self, dataset) -> None:
-        self.dataset = dataset
+    def __init__(self, current: Callable[[], Any]) -> None:
+        # The app's dataset when the examples are read (never one kept from the start: an
+        # update, or the shared copy a worker opens, replaces it).
+        self.current = current
         self.found: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.Lock()
 
     def of(self, query: SavedQuery) -> list[dict[str, Any]]:
         with self.lock:
             if query.name not in self.found:
-                self.found[query.name] = example_rows(self.dataset, query)
+                self.found[query.name] = example_rows(self.current(), query)
             return self.found[query.name]
 
 
@@ -383,7 +385,9 @@ def root_path(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/")
 
 
-def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIRouter:
+def build_router(
+    queries: list[SavedQuery], current: Callable[[], Any], exists: SavedQuery
+) -> APIRouter:
     """The catalogue of saved queries, a route for each, and the routes they declare."""
     router = APIRouter(tags=["saved queries"])
     catalogue = [
@@ -445,7 +449,7 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
         methods=["GET"],
         summary="Every saved query with its parameters",
     )
-    examples = Examples(dataset)
+    examples = Examples(current)
     for query in queries:
         targets = [(f"/api/queries/{query.name}", ["saved queries"])]
         if query.route:
@@ -465,6 +469,6 @@ def build_router(queries: list[SavedQuery], dataset, exists: SavedQuery) -> APIR
     return router
 
 
-def api_router(queries_dir, dataset) -> APIRouter:
+def api_router(queries_dir, current: Callable[[], Any]) -> APIRouter:
     exists = parse_query_file(internal_queries("resources") / "exists.rq")
-    return build_router(list_queries(queries_dir), dataset, exists)
+    return build_router(list_queries(queries_dir), current, exists)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, dataset: Dataset | None = None)
     app.include_router(void.router)
     app.include_router(resources.router)
     app.include_router(search.router)
-    app.include_router(api_router(settings.queries_dir, dataset))
+    app.include_router(api_router(settings.queries_dir, lambda: app.state.dataset))
     app.include_router(pictures_router())
     return app
 
@@ -198,11 +199,35 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
     return QueryPool(spec, settings.query_processes, shared=shared)
 
 
+def open_shared_copy(app: FastAPI) -> None:
+    """Serve a read-only in-memory endpoint from its shared on-disk copy (store.SharedCopy), as
+    its query workers do: the in-memory graph goes (in an HTTP worker forked from the loading
+    process, its pages would be copied into each worker as soon as they are read), and every
+    process reads the one copy through the page cache. Opened here, in the process that serves:
+    the one that loads forks its HTTP workers, and must not start RocksDB's threads first."""
+    pool = app.state.query_pool
+    dataset = app.state.dataset
+    if pool is None or pool.shared is None or isinstance(dataset.store, RemoteStore):
+        return
+    shared = ox.Store.read_only(str(pool.shared.store_path))
+    app.state.dataset = dataclasses.replace(dataset, store=shared)
+
+
+def release_store(app: FastAPI) -> None:
+    """Let go of the loaded in-memory graph where the HTTP workers will open the shared copy
+    instead (open_shared_copy): the process that forks them then holds no copy of its own."""
+    pool = app.state.query_pool
+    if pool is not None and pool.shared is not None:
+        # No store until each worker opens the shared copy, before it serves anything.
+        app.state.dataset = dataclasses.replace(app.state.dataset, store=None)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
     """Start the query workers with the server (and the sharing of counters between HTTP
     workers), and stop them and the query threads with it. The state it gives the server holds
     the bounds of its HTTP connections (httpguard.py)."""
+    open_shared_copy(app)
     app.state.executor.start()
     sharing = None
     if app.state.shared_counts is not None:

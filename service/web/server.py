@@ -113,9 +113,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from one HTTP worker per core for a read-only endpoint (`http_workers`).
 
     In memory the workers are forked once the graph is loaded (service/web/forking.py); on disk and
-    on an engine each builds its own app from the environment (the settings given on the
-    command line are passed on through it). In memory each forked worker listens on a socket of
-    its own (service/web/forking.py); spawned ones share uvicorn's one socket."""
+    on an engine they are spawned, and each builds its own app from the settings given here. In
+    memory each forked worker listens on a socket of its own (service/web/forking.py); spawned
+    ones share uvicorn's one socket."""
     settings = dataclasses.replace(
         settings,
         host=args.host or settings.host,
@@ -151,11 +151,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             shutil.rmtree(shared, ignore_errors=True)
 
 
+def serve_spawned(settings: Settings, workers: int, options: dict) -> int:
+    """Serve from `workers` spawned processes on uvicorn's one socket, each building its app
+    from these settings (handed to it with the factory, as the command line gave them)."""
+    import functools
+
+    import uvicorn
+    from dakg.web.app import create_app
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        functools.partial(create_app, settings), factory=True, workers=workers, **options
+    )
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    finally:
+        sock.close()
+    return 0
+
+
 def serve(settings: Settings, workers: int, log_level: str, logging_config: dict) -> int:
     """Load the graph, then serve it: in this process, from workers forked once it is loaded
     (in memory), or from workers that each open the store (on disk, on an engine)."""
     import uvicorn
-    from dakg.web.app import create_app
+    from dakg.web.app import create_app, release_store
     from dakg.web.forking import serve_forked
 
     raise_open_file_limit()
@@ -193,7 +213,10 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     )
     pool = app.state.query_pool
     shared = pool.shared if pool is not None else None
-    if workers > 1 and dataset.config.kind == "memory":
+    forked = workers > 1 and dataset.config.kind == "memory"
+    del dataset  # what serves reads the app's own (release_store may replace it)
+    if forked:
+        release_store(app)  # the workers open the shared copy: this process keeps no graph
         try:
             return serve_forked(uvicorn.Config(app, **options), workers)
         finally:
@@ -201,17 +224,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
                 shared.remove()
     if workers > 1:
         del app  # each worker opens its own; this one only proved the graph loads
-        os.environ.update(
-            DAKG_HOST=settings.host,
-            DAKG_PORT=str(settings.port),
-            DAKG_STORE=settings.store,
-            DAKG_ACCESS_LOG="1" if settings.access_log else "0",
-            DAKG_ROOT=str(settings.root),
-            DAKG_METRICS_DIR=str(settings.metrics_dir),
-            DAKG_QUERY_PROCESSES=str(settings.query_processes),
-        )
-        uvicorn.run("dakg.web.app:create_app", factory=True, workers=workers, **options)
-        return 0
+        return serve_spawned(settings, workers, options)
     server = uvicorn.Server(uvicorn.Config(app, **options))
     try:
         server.run()

@@ -120,6 +120,25 @@ def test_several_http_workers_share_one_copy_and_remove_it_once(temp) -> None:
         answer = httpx.get(server.url("/sparql"), params={"query": "ASK { ?s ?p ?o }"})
         assert answer.status_code == 200
         assert len(query_workers(server.process.pid)) == 2 * WORKERS
+        # The HTTP workers read the shared copy too (their lookups, pages and pictures): none
+        # holds an in-memory graph of its own, and the process that loaded it keeps none.
+        store = str(folder / "store")
+        http_workers = [
+            child
+            for child in descendants(server.process.pid)
+            if child not in query_workers(server.process.pid)
+            and b"dakg" in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
+        assert len(http_workers) == 2
+        for _ in range(8):  # connections spread over both workers
+            with httpx.Client(base_url=server.base) as http:
+                assert http.get("/id/initiative/mynumber-card", follow_redirects=True).is_success
+        for worker in http_workers:
+            inside = {p: m for p, m in open_files(worker).items() if p.startswith(store)}
+            assert any(path.endswith(".sst") for path in inside), worker
+            assert set(inside.values()) == {os.O_RDONLY}, inside
+        assert not any(p.startswith(store) for p in open_files(server.process.pid))
+        assert rss_anon_kb(server.process.pid) < min(map(rss_anon_kb, http_workers))
     finally:
         server.stop()
     assert not folder.exists()
