@@ -11,9 +11,6 @@ from typing import Any
 from dakg.errors import DakgError
 from dakg.execution.messages import WorkerFailure
 from dakg.rdf import formats
-from dakg.store.backends import (
-    StoreError,
-)
 from dakg.web import conneg, void
 from dakg.web.endpoint.answers import answer_query
 from dakg.web.endpoint.page import DOCS_FILES, PAGE_FILES, page_file
@@ -45,21 +42,13 @@ async def protocol(request: Request, handler: Callable[[], Any]) -> Response:
         return await handler()
     except ProtocolError as error:
         return error.response()
-    except StoreError as error:
-        return ProtocolError(error.status, error.message).response()
-    except SyntaxError as error:
+    except SyntaxError as error:  # pyoxigraph's parser, on the text the client sent
         return ProtocolError(400, f"Parse error: {error}").response()
-    except conneg.NotAcceptable as error:
-        return ProtocolError(406, str(error)).response()
-    except conneg.UnknownFormat as error:
-        return ProtocolError(400, str(error)).response()
     except WorkerFailure:
         log.exception("query worker failure")
         return ProtocolError(500, "The store could not answer this request.").response()
-    except DakgError as error:  # the executor's refusals: time limit, queue, caps, invalid
+    except DakgError as error:  # every other refusal: the store, formats, time limit, caps
         return ProtocolError.of(error).response()
-    except ValueError as error:
-        return ProtocolError(400, f"Bad request: {error}").response()
     except (OSError, RuntimeError):
         # The detail (a path, an upstream answer) goes to the log, never to the client.
         log.exception("store error")
