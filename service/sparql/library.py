@@ -313,6 +313,14 @@ def adhoc_query(text: str, source: str) -> SavedQuery:
     return parse_query_text(text, Path(source), require_title=False)
 
 
+@functools.cache
+def query_texts(directory: Path, suffix: str = ".rq") -> dict[str, str]:
+    """The texts of a folder's queries (or, with suffix ".ru", updates) by name, read once: the
+    one reader of the code's own SPARQL (sparql/rq/), where the saved queries of queries/ are
+    read with their header (parse_query_file)."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*{suffix}"))}
+
+
 def list_queries(directory: Path) -> list[SavedQuery]:
     """Every saved query of a folder (not its checks/ subfolder), by name."""
     return [parse_query_file(p) for p in sorted(directory.glob("*.rq"))]

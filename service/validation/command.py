@@ -12,15 +12,10 @@ from pathlib import Path
 from dakg.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK, DakgError
 from dakg.rdf.sources import RdfSourceError, turtle_files
 from dakg.settings import Settings
-from dakg.validation.engine import (
-    FAIL_ON,
-    FORMATS,
-    Inputs,
-    changed_focus,
-    check_files,
-    load_store,
-    validate,
-)
+from dakg.validation.engine import check_files, validate
+from dakg.validation.focus import changed_focus
+from dakg.validation.model import FAIL_ON, FORMATS, Inputs
+from dakg.validation.rdfio import load_store
 from dakg.validation.reports import plain, render
 
 

@@ -16,7 +16,9 @@ import rdflib
 import rdflib.collection
 from dakg import __version__
 from dakg.rdf.namespaces import canonical_prefixes
-from dakg.validation.engine import CHECKS_NS, FAIL_ON, Location, Outcome, Result, display, ox_term
+from dakg.validation.model import CHECKS_NS, FAIL_ON, Location, Outcome, Result
+from dakg.validation.rdfio import ox_term
+from dakg.validation.shapes import display
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node

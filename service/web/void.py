@@ -31,6 +31,7 @@ from dakg.rdf.namespaces import (
     XSD,
     canonical_prefixes,
 )
+from dakg.sparql.library import query_texts
 from dakg.store.backends import prefix_description
 from dakg.web import caching, conneg
 from dakg.web.linked_data import views as pages
@@ -175,7 +176,7 @@ SERVICE_QUERIES = ("void-dataset", "void-classes", "void-properties", "void-grap
 
 def load_service_queries(directory: Path) -> dict[str, str]:
     """The internal queries the service runs (queries/service/*.rq), read once at start-up."""
-    texts = {path.stem: path.read_text(encoding="utf-8") for path in directory.glob("*.rq")}
+    texts = query_texts(directory)
     missing = [name for name in SERVICE_QUERIES if name not in texts]
     if missing:
         raise FileNotFoundError(f"{directory}: missing service queries {', '.join(missing)}")

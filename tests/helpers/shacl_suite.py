@@ -20,7 +20,7 @@ from urllib.request import url2pathname
 
 import pyoxigraph as ox
 import rdflib
-from dakg.validation.engine import rdflib_term
+from dakg.validation.rdfio import rdflib_term
 from rdflib import BNode, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import RDF, SH

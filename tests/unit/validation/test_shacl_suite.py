@@ -16,7 +16,9 @@ import subprocess
 import pytest
 import rdflib
 from dakg.rdf.sources import RdfSourceError
-from dakg.validation.engine import Inputs, parse_files, pyshacl_results, to_rdflib, validate
+from dakg.validation.engine import pyshacl_results, validate
+from dakg.validation.model import Inputs
+from dakg.validation.rdfio import parse_files, to_rdflib
 from dakg.validation.reports import render, report_graph
 from helpers import shacl_suite
 from rdflib import URIRef

@@ -13,23 +13,12 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
-from dakg.validation.engine import (
-    Check,
-    Inputs,
-    Outcome,
-    Shapes,
-    batchable,
-    changed_focus,
-    load_store,
-    parse_files,
-    prefixes_for,
-    select_for_each,
-    shape_targets,
-    solutions,
-    to_rdflib,
-    validate,
-)
+from dakg.validation.engine import batchable, select_for_each, shape_targets, solutions, validate
+from dakg.validation.focus import changed_focus
+from dakg.validation.model import Check, Inputs, Outcome
+from dakg.validation.rdfio import load_store, parse_files, to_rdflib
 from dakg.validation.reports import short
+from dakg.validation.shapes import Shapes, prefixes_for
 from helpers import ROOT
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, SH
@@ -623,19 +612,21 @@ def test_the_internal_queries_are_files_of_rq_validation() -> None:
     import tomllib
 
     from dakg import packaged
-    from dakg.validation import engine as validation
+    from dakg.validation.queries import internal_queries
 
     folder = ROOT / "service" / "sparql" / "rq" / "validation"
     files = sorted(folder.glob("*.rq"))
     assert files and packaged.internal_queries("validation").resolve() == folder
-    source = (ROOT / "service" / "validation" / "engine.py").read_text(encoding="utf-8")
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "service" / "validation").glob("*.py")
+    )
     for path in files:
         head = path.read_text(encoding="utf-8").splitlines()
         assert head[0].startswith("# title: "), path
         assert any(line.startswith("# description: ") for line in head), path
         assert f'"{path.stem}"' in source, f"{path.name} is not used"
-    assert validation.internal_queries() == {p.stem: p.read_text(encoding="utf-8") for p in files}
-    # SPARQL lives in queries/: no query text in the module's strings.
+    assert internal_queries() == {p.stem: p.read_text(encoding="utf-8") for p in files}
+    # SPARQL lives in .rq files: no query text in the package's strings.
     assert not re.search(r"""["'][^"'\n]*\b(SELECT|ASK|CONSTRUCT)\b[^"'\n]*\{""", source)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "rq/*/*.rq" in pyproject["tool"]["setuptools"]["package-data"]["dakg.sparql"]
@@ -644,7 +635,7 @@ def test_the_internal_queries_are_files_of_rq_validation() -> None:
 def test_focus_nodes_are_bound_as_rdf_terms() -> None:
     """The --changed-since helpers bind their nodes as RDF terms: a text that is no IRI is refused,
     never pasted into the query."""
-    from dakg.validation.engine import files_about, graph_subjects, neighbours, referrers
+    from dakg.validation.focus import files_about, graph_subjects, neighbours, referrers
 
     path = FIXTURES / "valid" / "observation.ttl"
     store = load_store([path])

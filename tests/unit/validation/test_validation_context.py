@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from dakg.settings import Settings
 from dakg.validation.command import add_arguments, inputs_from
-from dakg.validation.engine import described_in, load_store, validate
+from dakg.validation.engine import described_in, validate
+from dakg.validation.rdfio import load_store
 from helpers import ROOT
 
 DAKG = ROOT / ".venv" / "bin" / "dakg"

@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dakg.validation.engine import Inputs, parse_files, prebound, to_rdflib, validate
+from dakg.validation.engine import validate
+from dakg.validation.model import Inputs
+from dakg.validation.rdfio import parse_files, to_rdflib
+from dakg.validation.shapes import prebound
 from helpers import ROOT
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import SH, XSD
