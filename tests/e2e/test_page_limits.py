@@ -79,3 +79,16 @@ def test_the_card_is_described_when_the_limit_allows(slow_dataset: Dataset) -> N
         )
     assert page.status_code == 200
     assert "https://example.org/linker/" in page.text
+
+
+def test_a_picture_past_the_result_caps_is_refused_with_the_cap(dataset: Dataset) -> None:
+    """The pictures' queries run within the endpoint's caps: a timeline of more milestones than
+    a query may return is refused (422) with the cap's message, not drawn in part."""
+    settings = Settings.from_env(max_result_rows=3, query_processes=0)
+    with TestClient(create_app(settings, dataset)) as local:
+        timeline = local.get("/pictures/timeline.svg", params={"lang": "en"})
+        lookup = local.get("/sparql", params={"query": LOOKUP})
+    assert timeline.status_code == 422, timeline.text[:500]
+    assert "more than 3 rows, the most this endpoint returns" in timeline.text
+    assert "<svg" not in timeline.text
+    assert lookup.status_code == 200
