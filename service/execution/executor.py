@@ -70,6 +70,18 @@ class Executor(Protocol):
         variables bound by a VALUES block."""
         ...
 
+    async def ask(
+        self, text: str, client: str = "", substitutions: Mapping[ox.Variable, object] | None = None
+    ) -> bool:
+        """An ASK query's answer on the union of the graphs, as `rows` runs a SELECT."""
+        ...
+
+    async def triples(
+        self, text: str, client: str = "", substitutions: Mapping[ox.Variable, object] | None = None
+    ) -> list[ox.Triple]:
+        """A CONSTRUCT query's triples on the union of the graphs, as `rows` runs a SELECT."""
+        ...
+
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -147,6 +159,20 @@ class InProcess:
     ) -> Rows:
         found = await self.answer(bind_values(text, substitutions), UNION, "json", None, client)
         return solution_rows(ox.parse_query_results(found.body, format=ox.QueryResultsFormat.JSON))
+
+    async def ask(
+        self, text: str, client: str = "", substitutions: Mapping[ox.Variable, object] | None = None
+    ) -> bool:
+        found = await self.answer(bind_values(text, substitutions), UNION, "json", None, client)
+        return bool(ox.parse_query_results(found.body, format=ox.QueryResultsFormat.JSON))
+
+    async def triples(
+        self, text: str, client: str = "", substitutions: Mapping[ox.Variable, object] | None = None
+    ) -> list[ox.Triple]:
+        # N-Triples keeps every term as the store gave it, blank nodes' labels included, so the
+        # triples read back are those the store made, wherever the query ran.
+        found = await self.answer(bind_values(text, substitutions), UNION, None, "ntriples", client)
+        return [q.triple for q in ox.parse(found.body, format=ox.RdfFormat.N_TRIPLES)]
 
     def start(self) -> None:
         pass

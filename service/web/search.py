@@ -116,7 +116,10 @@ class SearchIndex:
 
     @classmethod
     def build(cls, site: Site) -> SearchIndex:
-        """Every name of every entity (`id/`) and vocabulary term (`def/`), and every key."""
+        """Every name of every entity (`id/`) and vocabulary term (`def/`), and every key. Its
+        one query runs on the store itself, not through the executor: it is built once per
+        dataset version and shared by every search after, so no request's time limit or caps
+        are its to bear."""
         base = site.base
         names: list[Name] = []
         keys: set[str] = set()

@@ -3,6 +3,13 @@
 The SPARQL lives in queries/resources/*.rq, loaded once when the pages start; the entity (or
 class, graph, namespace) is bound as an RDF term by a VALUES block (service/sparql/values.py), never
 pasted from the request.
+
+A request's own queries (is the IRI known, its description, a graph's triples) run through the
+app's executor (`Runner`), as /sparql's do: within its time limit and result caps, in its worker
+processes where it has them. What is read once per dataset version and kept (the vocabulary, the
+schema, the licence, the entities, the pillars, the labels) runs on the store itself (`run`), in
+the thread that first needs it: it is bounded by the dataset, not by the request, and it is
+shared by every request after the first.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pyoxigraph as ox
+from dakg.execution.executor import Executor, Rows
 from dakg.rdf.namespaces import (
     GRAPH,
     OWL,
@@ -30,6 +38,8 @@ from dakg.rdf.namespaces import (
 from dakg.rdf.sources import RdfSourceError, is_skolem, turtle_files
 from dakg.sparql.library import parse_query_file
 from dakg.store.dataset import Dataset
+from dakg.web.clients import client_address
+from fastapi import Request
 
 DEFAULT_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 PAGE_SIZE = 200
@@ -298,6 +308,41 @@ LITERAL_RANGES = frozenset(
 )
 
 
+Substitutions = Mapping[ox.Variable, object]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One request's way to run a query: the app's executor, on behalf of the request's client,
+    so that a page's queries get the time limit, the result caps, the worker processes and the
+    fair sharing of /sparql (a query past the limit raises the executor's own error, which the
+    app's table of refusals answers)."""
+
+    executor: Executor
+    client: str = ""
+
+    @classmethod
+    def of(cls, request: Request) -> Runner:
+        """The app's executor, running a request's queries on behalf of its client."""
+        return cls(request.app.state.executor, client_address(request))
+
+    async def rows(self, text: str, substitutions: Substitutions | None = None) -> Rows:
+        return await self.executor.rows(text, self.client, substitutions)
+
+    async def ask(self, text: str, substitutions: Substitutions | None = None) -> bool:
+        return await self.executor.ask(text, self.client, substitutions)
+
+    async def triples(
+        self, text: str, substitutions: Substitutions | None = None
+    ) -> list[ox.Triple]:
+        return await self.executor.triples(text, self.client, substitutions)
+
+
+def bound(terms: Mapping[str, ox.NamedNode | ox.Literal]) -> dict[ox.Variable, object]:
+    """A resource query's variables bound to terms, by name."""
+    return {ox.Variable(k): v for k, v in terms.items()}
+
+
 @dataclass(frozen=True)
 class Describer:
     """Runs the resource queries on a dataset."""
@@ -306,16 +351,32 @@ class Describer:
     queries: ResourceQueries
 
     def run(self, name: str, **terms: ox.NamedNode | ox.Literal):
-        """Run a resource query with its variables bound to terms."""
-        substitutions = {ox.Variable(k): v for k, v in terms.items()}
-        return self.dataset.query(self.queries[name].text, substitutions=substitutions)
+        """Run a resource query on the store itself, with its variables bound to terms: for what
+        is read once per dataset version and kept (see the module's docstring)."""
+        return self.dataset.query(self.queries[name].text, substitutions=bound(terms))
 
-    def status(self, iri: str) -> Status:
+    async def ask(self, runner: Runner, name: str, **terms: ox.NamedNode | ox.Literal) -> bool:
+        """A request's ASK resource query, run by the executor."""
+        return await runner.ask(self.queries[name].text, bound(terms))
+
+    async def select(
+        self, runner: Runner, name: str, **terms: ox.NamedNode | ox.Literal
+    ) -> list[dict]:
+        """A request's SELECT resource query's rows, run by the executor."""
+        return (await runner.rows(self.queries[name].text, bound(terms)))[1]
+
+    async def construct(
+        self, runner: Runner, name: str, **terms: ox.NamedNode | ox.Literal
+    ) -> list[ox.Triple]:
+        """A request's CONSTRUCT resource query's triples, run by the executor."""
+        return await runner.triples(self.queries[name].text, bound(terms))
+
+    async def status(self, runner: Runner, iri: str) -> Status:
         """Whether the graph knows the IRI, and whether it is deprecated."""
         entity = ox.NamedNode(iri)
-        if not bool(self.run("exists", entity=entity)):
+        if not await self.ask(runner, "exists", entity=entity):
             return Status(known=False)
-        rows = list(self.run("deprecation", entity=entity))
+        rows = await self.select(runner, "deprecation", entity=entity)
         if not rows:
             return Status(known=True)
         replacements = sorted(r["replacement"].value for r in rows if r["replacement"] is not None)
@@ -323,22 +384,25 @@ class Describer:
             known=True, deprecated=True, replaced_by=replacements[0] if replacements else None
         )
 
+    async def description(
+        self, runner: Runner, iri: str, page: int = 1, page_size: int = PAGE_SIZE
+    ) -> Description:
+        """A request's description of an entity (`describe`), its queries run by the executor."""
+        entity = ox.NamedNode(iri)
+        own = set(await self.construct(runner, "describe", entity=entity))
+        own |= set(await self.construct(runner, "linked", entity=entity))
+        incoming = await self.construct(runner, "incoming", entity=entity)
+        return described(entity, own, incoming, page, page_size)
+
     def describe(self, iri: str, page: int = 1, page_size: int = PAGE_SIZE) -> Description:
-        """The entity's triples and blank nodes, its links' labels and types, one page of incoming links."""
+        """The entity's triples and blank nodes, its links' labels and types, one page of
+        incoming links, read on the store itself: for the vocabulary's own header, which the
+        ontology page reads as it is drawn (a request's description is `description`)."""
         entity = ox.NamedNode(iri)
         own = set(self.run("describe", entity=entity))
         own |= set(self.run("linked", entity=entity))
         incoming = list(self.run("incoming", entity=entity))
-        links = sorted(
-            {t for t in incoming if t.object == entity and t.subject != entity},
-            key=lambda t: (t.predicate.value, t.subject.value),
-        )
-        start = (page - 1) * page_size
-        shown = links[start : start + page_size]
-        sources = {t.subject for t in shown}
-        about_sources = {t for t in incoming if t.subject in sources and t.object != entity}
-        triples = sort_triples(own | set(shown) | about_sources, entity)
-        return Description(entity, tuple(triples), len(links), page, page_size)
+        return described(entity, own, incoming, page, page_size)
 
     def linked_items(self, iri: str) -> dict[str, dict[str, list[Term]]]:
         """Every IRI that links to the entity, with what it says, by item IRI."""
@@ -347,9 +411,9 @@ class Describer:
             items[row["item"].value][row["p"].value].append(row["o"])
         return {k: dict(v) for k, v in items.items()}
 
-    def graph_triples(self, graph: str) -> list[ox.Triple]:
-        """Every triple of one named graph."""
-        return list(self.run("graph", graph=ox.NamedNode(graph)))
+    async def graph_triples(self, runner: Runner, graph: str) -> list[ox.Triple]:
+        """Every triple of one named graph, run by the executor."""
+        return await self.construct(runner, "graph", graph=ox.NamedNode(graph))
 
     def labels(self) -> dict[str, dict[str, str]]:
         """Every IRI's labels, by language ('' for a label without one)."""
@@ -443,6 +507,27 @@ class Describer:
             if row["initiative"] is not None and row["initiative"].value not in initiatives:
                 initiatives.append(row["initiative"].value)
         return list(pillars.items())
+
+
+def described(
+    entity: ox.NamedNode,
+    own: set[ox.Triple],
+    incoming: list[ox.Triple],
+    page: int,
+    page_size: int,
+) -> Description:
+    """An entity's description from its own triples and the triples of what links to it: the
+    page asked for of its incoming links, with what their subjects say."""
+    links = sorted(
+        {t for t in incoming if t.object == entity and t.subject != entity},
+        key=lambda t: (t.predicate.value, t.subject.value),
+    )
+    start = (page - 1) * page_size
+    shown = links[start : start + page_size]
+    sources = {t.subject for t in shown}
+    about_sources = {t for t in incoming if t.subject in sources and t.object != entity}
+    triples = sort_triples(own | set(shown) | about_sources, entity)
+    return Description(entity, tuple(triples), len(links), page, page_size)
 
 
 def freeze(props: Mapping[str, Iterable[Term]]) -> PropertyMap:

@@ -1,5 +1,7 @@
 """The pictures people would rather look at than read: the milestone timeline and indicator charts,
-as SVG drawn by the service (no JavaScript), from the saved queries' answers."""
+as SVG drawn by the service (no JavaScript), from the saved queries' answers, which the app's
+executor runs (describe.Runner): a picture's queries get the time limit, the caps and the worker
+processes of /sparql, and one past the limit is answered as the executor's error is."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from xml.sax.saxutils import escape, quoteattr
 from dakg.packaged import internal_queries
 from dakg.rdf.namespaces import ID
 from dakg.rdf.terms import json_value
-from dakg.sparql.library import ParameterError, SavedQuery, execute, load_query
+from dakg.sparql.library import ParameterError, SavedQuery, load_query
 from dakg.web import caching, conneg
+from dakg.web.linked_data.describe import Runner
 from dakg.web.linked_data.views import IndexLink
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 PICTURES = internal_queries("pictures")
@@ -76,44 +78,48 @@ class Queries:
 
 @dataclass(frozen=True)
 class Pictures:
-    """The pictures of one dataset, drawn on demand for the pages and the /pictures routes."""
+    """The pictures, drawn on demand for the pages and the /pictures routes, from the answers of
+    the queries a request's runner runs."""
 
     queries: Queries
-    dataset: object
 
-    def timeline(self, lang: str, initiative: str | None = None, root: str = "") -> str:
+    async def timeline(
+        self, runner: Runner, lang: str, initiative: str | None = None, root: str = ""
+    ) -> str:
         """The milestone timeline, of every initiative or of one (key or IRI)."""
         extra = {"initiative": initiative} if initiative else {}
-        milestones = rows(self.dataset, self.queries.milestones, lang=lang, **extra)
-        pillars = rows(self.dataset, self.queries.pillars, lang=lang)
+        milestones = await rows(runner, self.queries.milestones, lang=lang, **extra)
+        pillars = await rows(runner, self.queries.pillars, lang=lang)
         return timeline_svg(milestones, pillars, lang, root)
 
-    def chart(self, indicator: str, lang: str) -> str | None:
+    async def chart(self, runner: Runner, indicator: str, lang: str) -> str | None:
         """The chart of an indicator (key or IRI), or None when there is no such indicator."""
-        found = rows(self.dataset, self.queries.indicator, indicator=indicator, lang=lang)
+        found = await rows(runner, self.queries.indicator, indicator=indicator, lang=lang)
         if not found:
             return None
-        observations = rows(self.dataset, self.queries.observations, indicator=indicator, lang=lang)
+        observations = await rows(runner, self.queries.observations, indicator=indicator, lang=lang)
         return chart_svg(found[0]["label"], observations, lang)
 
-    def index(self, lang: str, root: str = "") -> list[IndexLink]:
+    async def index(self, runner: Runner, lang: str, root: str = "") -> list[IndexLink]:
         """The timeline and the chart of every indicator with more than one figure."""
         links = [IndexLink(f"{root}/pictures/timeline.svg", WORDS[lang]["timeline"], "", MEDIA)]
-        for r in rows(self.dataset, self.queries.charts, lang=lang):
+        for r in await rows(runner, self.queries.charts, lang=lang):
             key = r["indicator"].rsplit("/", 1)[-1]
             links.append(IndexLink(f"{root}/pictures/indicators/{key}.svg", r["label"], "", MEDIA))
         return links
 
-    def charts_for(self, entity: str, lang: str) -> list[str]:
+    async def charts_for(self, runner: Runner, entity: str, lang: str) -> list[str]:
         """Charts of the indicators with more than one figure, of an initiative or an indicator."""
         if not entity.startswith(ID):
             return []
-        charted = rows(self.dataset, self.queries.charted, entity=entity)
-        return [svg for r in charted if (svg := self.chart(r["indicator"], lang)) is not None]
+        charted = await rows(runner, self.queries.charted, entity=entity)
+        drawn = [await self.chart(runner, r["indicator"], lang) for r in charted]
+        return [svg for svg in drawn if svg is not None]
 
 
-def rows(dataset, query: SavedQuery, **values: str) -> list[dict]:
-    variables, found = execute(dataset, query, query.bindings(values))
+async def rows(runner: Runner, query: SavedQuery, **values: str) -> list[dict]:
+    """A saved query's rows as plain values, its parameters bound to the values given."""
+    variables, found = await runner.rows(query.text, query.bindings(values))
     return [{v: json_value(r[v]) for v in variables} for r in found]
 
 
@@ -297,8 +303,8 @@ def language(request: Request) -> str:
 
 
 def pictures_of(request: Request) -> Pictures:
-    """The pictures of the app's current dataset."""
-    return Pictures(request.app.state.pictures_queries, request.app.state.dataset)
+    """The pictures of the app's saved queries."""
+    return Pictures(request.app.state.pictures_queries)
 
 
 def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
@@ -317,8 +323,8 @@ def pictures_router() -> APIRouter:
         try:
             lang = language(request)
             initiative = request.query_params.get("initiative")
-            text = await run_in_threadpool(
-                pictures_of(request).timeline, lang, initiative, request.scope.get("root_path", "")
+            text = await pictures_of(request).timeline(
+                Runner.of(request), lang, initiative, request.scope.get("root_path", "")
             )
         except ParameterError as exc:
             return problem("query", exc)
@@ -330,7 +336,7 @@ def pictures_router() -> APIRouter:
     async def chart(key: str, request: Request) -> Response:
         try:
             lang = language(request)
-            text = await run_in_threadpool(pictures_of(request).chart, key, lang)
+            text = await pictures_of(request).chart(Runner.of(request), key, lang)
         except ParameterError as exc:
             return problem("path", exc)
         if text is None:

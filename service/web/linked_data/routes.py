@@ -3,6 +3,12 @@ ontology and its terms), the home page and the JSON-LD context at `/context.json
 
 A request path maps onto the configured base IRI (`/id/initiative/x` is `{base}id/initiative/x`),
 so the same data answers on 127.0.0.1 and behind the w3id.org redirect.
+
+The routes that run a query of their own (is the IRI known, its description, its pictures, the
+ontology's graphs, a skolem IRI's owner) are coroutines that await the app's executor
+(describe.Runner), so they get the time limit, the caps and the worker processes of /sparql;
+what they draw from what is read once per dataset (the catalogue: entities, labels) and the
+pages themselves are drawn in a thread, as every synchronous route is.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from dakg.web.linked_data.describe import (
     Describer,
     Description,
     ResourceQueries,
+    Runner,
     Status,
     sort_triples,
 )
@@ -158,7 +165,7 @@ class Site:
             catalogue,
             context,
             Pages.create(catalogue, describer),
-            Pictures(PictureQueries.load(settings.queries_dir), dataset),
+            Pictures(PictureQueries.load(settings.queries_dir)),
         )
 
     @property
@@ -168,15 +175,29 @@ class Site:
 
 def site_of(app: FastAPI) -> Site:
     """The app's site, built on first use and again whenever the app's dataset is replaced."""
+    site = current_site(app)
+    if site is None:
+        site = Site.build(app.state.settings, app.state.dataset)
+        app.state.resources_site = site
+    return site
+
+
+def current_site(app: FastAPI) -> Site | None:
+    """The app's site when it was built for the app's dataset and settings, else None."""
     site = getattr(app.state, "resources_site", None)
     if (
         site is None
         or site.dataset is not app.state.dataset
         or site.settings is not app.state.settings
     ):
-        site = Site.build(app.state.settings, app.state.dataset)
-        app.state.resources_site = site
+        return None
     return site
+
+
+async def site_for(request: Request) -> Site:
+    """The app's site for a coroutine route: built in a thread when it must be (building it
+    reads the vocabulary and the shapes on the store)."""
+    return current_site(request.app) or await run_in_threadpool(site_of, request.app)
 
 
 @asynccontextmanager
@@ -389,7 +410,7 @@ def moved(site: Site, request: Request, status: Status, target: Target, document
     return RedirectResponse(location, status_code=301, headers={"Vary": "Accept"})
 
 
-def describe_response(
+async def describe_response(
     site: Site, request: Request, target: Target, status_code: int = 200
 ) -> Response:
     """The document about an entity or term, in the negotiated format."""
@@ -400,33 +421,38 @@ def describe_response(
         raise BadRequest(error.message, target.iri) from None
     if fmt is None:
         return not_acceptable(request, target.stem)
-    description = site.describer.describe(target.iri, page, PAGE_SIZE)
+    runner = Runner.of(request)
+    description = await site.describer.description(runner, target.iri, page, PAGE_SIZE)
     if page > description.pages:
         return problem(request, site, 404, f"there is no page {page}", target.iri)
     root = root_of(request)
     headers = document_headers(site, request, target, fmt, description)
     if fmt is HTML:
         locale = locale_of(request, site)
-        body = site.pages.entity(
+        pictures = await entity_pictures(site, runner, target.iri, locale.lang, root)
+        body = await run_in_threadpool(
+            site.pages.entity,
             description,
             locale,
             downloads(root, target.stem, description.page),
             description_queries(site, root, description.entity),
             page_links(request, description),
             status="gone" if status_code == 410 else None,
-            pictures=entity_pictures(site, target.iri, locale.lang, root),
+            pictures=pictures,
         )
         return html_response(body, status_code, headers)
-    body = serialize(site, request, list(description.triples), fmt, description.entity)
+    body = await run_in_threadpool(
+        serialize, site, request, list(description.triples), fmt, description.entity
+    )
     return rdf_response(body, fmt, status_code, headers)
 
 
-def entity_pictures(site: Site, iri: str, lang: str, root: str) -> list[str]:
+async def entity_pictures(site: Site, runner: Runner, iri: str, lang: str, root: str) -> list[str]:
     """An initiative's own timeline and the charts of its (or an indicator's) repeated figures."""
     pictures = []
     if iri.startswith(ID + "initiative/"):
-        pictures.append(site.pictures.timeline(lang, iri, root))
-    return pictures + site.pictures.charts_for(iri, lang)
+        pictures.append(await site.pictures.timeline(runner, lang, iri, root))
+    return pictures + await site.pictures.charts_for(runner, iri, lang)
 
 
 def document_headers(
@@ -504,21 +530,21 @@ def page_links(request: Request, description: Description) -> dict[str, str]:
     return found
 
 
-def resolve(site: Site, request: Request, target: Target, document: bool) -> Response:
+async def resolve(site: Site, request: Request, target: Target, document: bool) -> Response:
     """Answer for an IRI: 404 unknown, 301 / 410 deprecated, else 303 (or the document itself)."""
     try:
         ox.NamedNode(target.iri)
     except ValueError:
         return problem(request, site, 404, "not found", target.iri)
-    status = site.describer.status(target.iri)
+    status = await site.describer.status(Runner.of(request), target.iri)
     if not status.known:
         return problem(request, site, 404, "not found", target.iri)
     if status.deprecated and status.replaced_by:
         return moved(site, request, status, target, document)
     if status.deprecated:
-        return describe_response(site, request, target, status_code=410)
+        return await describe_response(site, request, target, status_code=410)
     if document:
-        return describe_response(site, request, target)
+        return await describe_response(site, request, target)
     location = f"{root_of(request)}/doc/{target.stem}" + (
         f".{target.fmt.extension}" if target.fmt else ""
     )
@@ -529,12 +555,14 @@ def resolve(site: Site, request: Request, target: Target, document: bool) -> Res
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     """What the dataset is, with counts, the pillars and their initiatives, and where to go next."""
-    site = site_of(request.app)
+    site = await site_for(request)
     locale = locale_of(request, site)
-    timeline = site.pictures.timeline(locale.lang, root=root_of(request))
-    body = site.pages.home(locale, site.dataset.triples, site.dataset.version, timeline)
+    timeline = await site.pictures.timeline(Runner.of(request), locale.lang, root=root_of(request))
+    body = await run_in_threadpool(
+        site.pages.home, locale, site.dataset.triples, site.dataset.version, timeline
+    )
     vary = {} if locale.explicit else {"Vary": "Accept-Language"}
     return cacheable(site, request, html_response(body, 200, vary))
 
@@ -585,44 +613,47 @@ def id_root(request: Request) -> Response:
 
 
 @router.api_route("/id/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def identifier(rest: str, request: Request) -> Response:
+async def identifier(rest: str, request: Request) -> Response:
     """`/id/{type}/{key}`: 303 See Other to its document; `/id/{type}`: the index of a type."""
-    site = site_of(request.app)
-    return cacheable(site, request, identifier_answer(site, request, rest))
+    site = await site_for(request)
+    return cacheable(site, request, await identifier_answer(site, request, rest))
 
 
-def identifier_answer(site: Site, request: Request, rest: str) -> Response:
+async def identifier_answer(site: Site, request: Request, rest: str) -> Response:
     if rest == "":
         locale = locale_of(request, site)
-        return html_response(site.pages.kinds_page(locale), 200, {"Vary": "Accept-Language"})
+        body = await run_in_threadpool(site.pages.kinds_page, locale)
+        return html_response(body, 200, {"Vary": "Accept-Language"})
     if rest.endswith("/"):
         return RedirectResponse(
             with_query(f"{root_of(request)}/id/{rest.rstrip('/')}", request), status_code=301
         )
     stem, fmt = split_extension(rest)
     if "/" not in stem:
-        return index_response(site, request, stem, fmt)
-    return resolve(site, request, Target(site.base + "id/" + stem, stem, fmt), document=False)
+        return await run_in_threadpool(index_response, site, request, stem, fmt)
+    target = Target(site.base + "id/" + stem, stem, fmt)
+    return await resolve(site, request, target, document=False)
 
 
 @router.api_route("/doc/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def document(rest: str, request: Request) -> Response:
+async def document(rest: str, request: Request) -> Response:
     """The document about `/id/{type}/{key}` (or `/def/{Term}`), by Accept, suffix or ?format=."""
-    site = site_of(request.app)
+    site = await site_for(request)
     stem, fmt = split_extension(rest)
     iri = site.base + (stem if stem.startswith("def/") else "id/" + stem)
     if "/" not in stem or stem.endswith("/"):
         return problem(request, site, 404, "not found", iri)
-    return cacheable(site, request, resolve(site, request, Target(iri, stem, fmt), document=True))
+    answer = await resolve(site, request, Target(iri, stem, fmt), document=True)
+    return cacheable(site, request, answer)
 
 
 @router.api_route("/.well-known/genid/{key}", methods=["GET", "HEAD"], include_in_schema=False)
-def skolem(key: str, request: Request) -> Response:
+async def skolem(key: str, request: Request) -> Response:
     """A source's blank node as published (its skolem IRI): 303 See Other to the document of
     the entity that owns it, whose description holds it; 404 for one the data does not hold."""
-    site = site_of(request.app)
+    site = await site_for(request)
     iri = GENID + key
-    owner = owner_of(site.dataset, iri)
+    owner = await owner_of(Runner.of(request), iri)
     path = local_path(site, owner, "") if owner is not None else None
     if path is None:
         return problem(request, site, 404, "not found", iri)
@@ -631,17 +662,16 @@ def skolem(key: str, request: Request) -> Response:
     return RedirectResponse(with_query(root_of(request) + document, request), status_code=303)
 
 
-def owner_of(dataset: Dataset, iri: str, depth: int = 4) -> str | None:
+async def owner_of(runner: Runner, iri: str, depth: int = 4) -> str | None:
     """The IRI that owns a skolem IRI (the first subject that points to it, up through the
     skolem IRIs between), or None when nothing does."""
     node = iri
     for _ in range(depth):
         try:
-            rows = list(
-                dataset.query(OWNER, substitutions={ox.Variable("node"): ox.NamedNode(node)})
-            )
+            term = ox.NamedNode(node)
         except ValueError:
             return None
+        _, rows = await runner.rows(OWNER, {ox.Variable("node"): term})
         if not rows:
             return None
         node = rows[0]["owner"].value
@@ -659,17 +689,17 @@ def def_root(request: Request) -> Response:
 
 
 @router.api_route("/def/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def definition(rest: str, request: Request) -> Response:
+async def definition(rest: str, request: Request) -> Response:
     """`/def/`: the ontology; `/def/{Term}`: 303 See Other to the term's document."""
-    site = site_of(request.app)
+    site = await site_for(request)
     stem, fmt = split_extension(rest)
     if rest == "" or stem == "index":
-        return cacheable(site, request, ontology_response(site, request, fmt))
+        return cacheable(site, request, await ontology_response(site, request, fmt))
     if stem in (MODELLING, MODELLING + ".md"):
-        return cacheable(site, request, modelling_response(site, request, fmt))
-    return resolve(
-        site, request, Target(site.base + "def/" + stem, "def/" + stem, fmt), document=False
-    )
+        answer = await run_in_threadpool(modelling_response, site, request, fmt)
+        return cacheable(site, request, answer)
+    target = Target(site.base + "def/" + stem, "def/" + stem, fmt)
+    return await resolve(site, request, target, document=False)
 
 
 MODELLING = "modelling"
@@ -698,7 +728,7 @@ def modelling_response(site: Site, request: Request, from_path: Format | None) -
     return html_response(body, 200, headers)
 
 
-def ontology_response(site: Site, request: Request, from_path: Format | None) -> Response:
+async def ontology_response(site: Site, request: Request, from_path: Format | None) -> Response:
     """The whole vocabulary: HTML documentation or the ontology's graph."""
     fmt = requested_format(request, from_path)
     if fmt is None:
@@ -724,12 +754,18 @@ def ontology_response(site: Site, request: Request, from_path: Format | None) ->
         items = [
             Download(f.label, f"{root}/def/index.{f.extension}", f.media_type) for f in RDF_FORMATS
         ]
-        return html_response(site.pages.ontology(locale, items), 200, headers, DEF_CSP)
+        body = await run_in_threadpool(site.pages.ontology, locale, items)
+        return html_response(body, 200, headers, DEF_CSP)
     if vary:
         headers["Vary"] = ", ".join(vary)
-    triples = [t for g in site.catalogue.ontology_graphs for t in site.describer.graph_triples(g)]
+    runner = Runner.of(request)
+    triples = []
+    for graph in site.catalogue.ontology_graphs:
+        triples += await site.describer.graph_triples(runner, graph)
     namespace = ox.NamedNode(site.catalogue.vocabulary.namespace)
-    body = serialize(site, request, sort_triples(triples, namespace), fmt, namespace)
+    body = await run_in_threadpool(
+        serialize, site, request, sort_triples(triples, namespace), fmt, namespace
+    )
     return rdf_response(body, fmt, 200, headers)
 
 
@@ -833,7 +869,8 @@ async def pictures_index(request: Request) -> Response:
         request.query_params.get("lang"), request.headers.get("accept-language")
     )[0]
     root = request.scope.get("root_path", "").rstrip("/")
-    links = await run_in_threadpool(site_of(request.app).pictures.index, lang, root)
+    site = await site_for(request)
+    links = await site.pictures.index(Runner.of(request), lang, root)
     title = "図" if lang == "ja" else "Pictures"
     about = (
         "予定の時期と指標のグラフ（SVG、?lang=ja|en）"
