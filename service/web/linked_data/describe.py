@@ -394,20 +394,11 @@ class Describer:
         incoming = await self.construct(runner, "incoming", entity=entity)
         return described(entity, own, incoming, page, page_size)
 
-    def describe(self, iri: str, page: int = 1, page_size: int = PAGE_SIZE) -> Description:
-        """The entity's triples and blank nodes, its links' labels and types, one page of
-        incoming links, read on the store itself: for the vocabulary's own header, which the
-        ontology page reads as it is drawn (a request's description is `description`)."""
-        entity = ox.NamedNode(iri)
-        own = set(self.run("describe", entity=entity))
-        own |= set(self.run("linked", entity=entity))
-        incoming = list(self.run("incoming", entity=entity))
-        return described(entity, own, incoming, page, page_size)
-
-    def linked_items(self, iri: str) -> dict[str, dict[str, list[Term]]]:
-        """Every IRI that links to the entity, with what it says, by item IRI."""
+    async def linked_items(self, runner: Runner, iri: str) -> dict[str, dict[str, list[Term]]]:
+        """Every IRI that links to the entity, with what it says, by item IRI (run by the
+        executor)."""
         items: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        for row in self.run("linked-items", entity=ox.NamedNode(iri)):
+        for row in await self.select(runner, "linked-items", entity=ox.NamedNode(iri)):
             items[row["item"].value][row["p"].value].append(row["o"])
         return {k: dict(v) for k, v in items.items()}
 

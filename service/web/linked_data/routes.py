@@ -430,9 +430,11 @@ async def describe_response(
     if fmt is HTML:
         locale = locale_of(request, site)
         pictures = await entity_pictures(site, runner, target.iri, locale.lang, root)
+        linked = await site.describer.linked_items(runner, target.iri)
         body = await run_in_threadpool(
             site.pages.entity,
             description,
+            linked,
             locale,
             downloads(root, target.stem, description.page),
             description_queries(site, root, description.entity),
@@ -653,7 +655,7 @@ async def skolem(key: str, request: Request) -> Response:
     the entity that owns it, whose description holds it; 404 for one the data does not hold."""
     site = await site_for(request)
     iri = GENID + key
-    owner = await owner_of(Runner.of(request), iri)
+    owner = await owner_of(site, Runner.of(request), iri)
     path = local_path(site, owner, "") if owner is not None else None
     if path is None:
         return problem(request, site, 404, "not found", iri)
@@ -662,7 +664,7 @@ async def skolem(key: str, request: Request) -> Response:
     return RedirectResponse(with_query(root_of(request) + document, request), status_code=303)
 
 
-async def owner_of(runner: Runner, iri: str, depth: int = 4) -> str | None:
+async def owner_of(site: Site, runner: Runner, iri: str, depth: int = 4) -> str | None:
     """The IRI that owns a skolem IRI (the first subject that points to it, up through the
     skolem IRIs between), or None when nothing does."""
     node = iri
@@ -671,16 +673,13 @@ async def owner_of(runner: Runner, iri: str, depth: int = 4) -> str | None:
             term = ox.NamedNode(node)
         except ValueError:
             return None
-        _, rows = await runner.rows(OWNER, {ox.Variable("node"): term})
+        rows = await site.describer.select(runner, "owner", node=term)
         if not rows:
             return None
         node = rows[0]["owner"].value
         if not node.startswith(GENID):
             return node
     return None
-
-
-OWNER = "SELECT ?owner WHERE { ?owner ?p ?node FILTER isIRI(?owner) } ORDER BY ?owner LIMIT 1"
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], include_in_schema=False)
@@ -754,7 +753,9 @@ async def ontology_response(site: Site, request: Request, from_path: Format | No
         items = [
             Download(f.label, f"{root}/def/index.{f.extension}", f.media_type) for f in RDF_FORMATS
         ]
-        body = await run_in_threadpool(site.pages.ontology, locale, items)
+        namespace = site.catalogue.vocabulary.namespace
+        header = await site.describer.description(Runner.of(request), namespace)
+        body = await run_in_threadpool(site.pages.ontology, header, locale, items)
         return html_response(body, 200, headers, DEF_CSP)
     if vary:
         headers["Vary"] = ", ".join(vary)

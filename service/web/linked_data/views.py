@@ -849,14 +849,16 @@ class Pages:
         }
 
     def linked_tables(
-        self, description: Description, locale: Locale
+        self,
+        description: Description,
+        linked: Mapping[str, Mapping[str, list[Term]]],
+        locale: Locale,
     ) -> dict[str, list[dict[str, Any]]]:
-        """The figures, milestones and events that point to the entity (the entity itself if it is one)."""
+        """The figures, milestones and events that point to the entity (the entity itself if it
+        is one), from what each linked item says (Describer.linked_items)."""
         iri = description.entity.value
-        own = description.about(description.entity)
+        linked = {**linked, iri: description.about(description.entity)}
         tables: dict[str, list[dict[str, Any]]] = {}
-        linked = self.describer.linked_items(iri)
-        linked[iri] = own
         vocabulary = self.catalogue.vocabulary
         for key, cls, build in (
             ("figures", DAKG + "Observation", self.figure),
@@ -1116,6 +1118,7 @@ class Pages:
     def entity(
         self,
         description: Description,
+        linked: Mapping[str, Mapping[str, list[Term]]],
         locale: Locale,
         downloads: list[Download],
         queries: list[QueryLink],
@@ -1137,7 +1140,7 @@ class Pages:
             sources=self.sources(about, locale),
             rows=self.rows({k: v for k, v in about.items()}, description, locale),
             identifiers=self.identifiers(about, description, locale),
-            tables=self.linked_tables(description, locale),
+            tables=self.linked_tables(description, linked, locale),
             incoming=self.incoming(description, locale),
             description=description,
             page_links=page_links,
@@ -1230,9 +1233,9 @@ class Pages:
             timeline=Markup(timeline),
         )
 
-    def ontology(self, locale: Locale, downloads: list[Download]) -> str:
+    def ontology(self, header: Description, locale: Locale, downloads: list[Download]) -> str:
+        """The vocabulary's page, headed by the description of its namespace."""
         vocabulary = self.catalogue.vocabulary
-        header = self.describer.describe(vocabulary.namespace)
         about = header.about(header.entity)
         return self.render(
             "ontology.html",
