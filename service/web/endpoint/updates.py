@@ -24,9 +24,6 @@ from dakg.sparql.form import (
     check_nesting,
     load_operation,
 )
-from dakg.store.backends import (
-    RemoteStore,
-)
 from dakg.web.clients import client_address
 from dakg.web.endpoint.refusals import ProtocolError
 from dakg.web.endpoint.requests import UpdateRequest, check_length, refuse_network
@@ -180,7 +177,7 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         raise ProtocolError(400, str(error)) from None
     executor = state.executor
     workers = executor if isinstance(executor, WorkerExecutor) else None
-    if load is not None and not isinstance(store, RemoteStore):
+    if load is not None and state.dataset.embedded:
         triples = await load_document(request, store, load)
         if workers is not None:
             await blocking(request, workers.pool.updated, store)
