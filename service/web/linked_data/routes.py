@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
@@ -24,7 +25,7 @@ from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
-from dakg.web import caching, conneg, problems
+from dakg.web import caching, conneg, deps, problems
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
     Catalogue,
@@ -45,7 +46,7 @@ from dakg.web.linked_data.views import (
     QueryLink,
 )
 from dakg.web.publicurl import base_url
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -168,15 +169,20 @@ class Site:
 
 def site_of(app: FastAPI) -> Site:
     """The app's site, built on first use and again whenever the app's dataset is replaced."""
-    site = getattr(app.state, "resources_site", None)
-    if (
-        site is None
-        or site.dataset is not app.state.dataset
-        or site.settings is not app.state.settings
-    ):
-        site = Site.build(app.state.settings, app.state.dataset)
-        app.state.resources_site = site
+    site = deps.built(app, "resources_site")
+    dataset, settings = deps.dataset_of(app), deps.settings_of(app)
+    if site is None or site.dataset is not dataset or site.settings is not settings:
+        site = Site.build(settings, dataset)
+        deps.keep(app, "resources_site", site)
     return site
+
+
+def current_site(request: Request) -> Site:
+    """The site of the request's app (a route's dependency: `site: SiteDep`)."""
+    return site_of(request.app)
+
+
+SiteDep = Annotated[Site, Depends(current_site)]
 
 
 @asynccontextmanager
@@ -185,7 +191,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine is down at start, on the first request after it is back); the entities, pillars and
     labels, which grow with the graph, are read when a page first needs them."""
     try:
-        if app.state.dataset.version != UNKNOWN:
+        if deps.dataset_of(app).version != UNKNOWN:
             site_of(app)
     except StoreError as error:
         log.warning("the pages will be built when the store answers: %s", error.message)
@@ -529,9 +535,8 @@ def resolve(site: Site, request: Request, target: Target, document: bool) -> Res
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-def home(request: Request) -> Response:
+def home(request: Request, site: SiteDep) -> Response:
     """What the dataset is, with counts, the pillars and their initiatives, and where to go next."""
-    site = site_of(request.app)
     locale = locale_of(request, site)
     timeline = site.pictures.timeline(locale.lang, root=root_of(request))
     body = site.pages.home(locale, site.dataset.triples, site.dataset.version, timeline)
@@ -540,9 +545,8 @@ def home(request: Request) -> Response:
 
 
 @router.api_route("/context.jsonld", methods=["GET", "HEAD"], include_in_schema=False)
-def jsonld_context(request: Request) -> Response:
+def jsonld_context(request: Request, site: SiteDep) -> Response:
     """The JSON-LD context generated from the ontology."""
-    site = site_of(request.app)
     answer = JSONResponse(site.context.document(), media_type="application/ld+json")
     return cacheable(site, request, answer)
 
@@ -585,9 +589,8 @@ def id_root(request: Request) -> Response:
 
 
 @router.api_route("/id/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def identifier(rest: str, request: Request) -> Response:
+def identifier(rest: str, request: Request, site: SiteDep) -> Response:
     """`/id/{type}/{key}`: 303 See Other to its document; `/id/{type}`: the index of a type."""
-    site = site_of(request.app)
     return cacheable(site, request, identifier_answer(site, request, rest))
 
 
@@ -606,9 +609,8 @@ def identifier_answer(site: Site, request: Request, rest: str) -> Response:
 
 
 @router.api_route("/doc/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def document(rest: str, request: Request) -> Response:
+def document(rest: str, request: Request, site: SiteDep) -> Response:
     """The document about `/id/{type}/{key}` (or `/def/{Term}`), by Accept, suffix or ?format=."""
-    site = site_of(request.app)
     stem, fmt = split_extension(rest)
     iri = site.base + (stem if stem.startswith("def/") else "id/" + stem)
     if "/" not in stem or stem.endswith("/"):
@@ -617,10 +619,9 @@ def document(rest: str, request: Request) -> Response:
 
 
 @router.api_route("/.well-known/genid/{key}", methods=["GET", "HEAD"], include_in_schema=False)
-def skolem(key: str, request: Request) -> Response:
+def skolem(key: str, request: Request, site: SiteDep) -> Response:
     """A source's blank node as published (its skolem IRI): 303 See Other to the document of
     the entity that owns it, whose description holds it; 404 for one the data does not hold."""
-    site = site_of(request.app)
     iri = GENID + key
     owner = owner_of(site.dataset, iri)
     path = local_path(site, owner, "") if owner is not None else None
@@ -659,9 +660,8 @@ def def_root(request: Request) -> Response:
 
 
 @router.api_route("/def/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def definition(rest: str, request: Request) -> Response:
+def definition(rest: str, request: Request, site: SiteDep) -> Response:
     """`/def/`: the ontology; `/def/{Term}`: 303 See Other to the term's document."""
-    site = site_of(request.app)
     stem, fmt = split_extension(rest)
     if rest == "" or stem == "index":
         return cacheable(site, request, ontology_response(site, request, fmt))
@@ -827,13 +827,13 @@ def links_response(
 
 
 @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
-async def pictures_index(request: Request) -> Response:
+async def pictures_index(request: Request, site: SiteDep) -> Response:
     """The pictures: the timeline and each indicator's chart."""
     lang = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )[0]
     root = request.scope.get("root_path", "").rstrip("/")
-    links = await run_in_threadpool(site_of(request.app).pictures.index, lang, root)
+    links = await run_in_threadpool(site.pictures.index, lang, root)
     title = "図" if lang == "ja" else "Pictures"
     about = (
         "予定の時期と指標のグラフ（SVG、?lang=ja|en）"
