@@ -21,8 +21,7 @@ import hashlib
 import json
 import os
 import re
-import string
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -30,17 +29,27 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 from dakg.errors import GatewayTimeout, InputError, Unavailable
-from dakg.packaged import internal_queries
 from dakg.rdf.namespaces import RDF_TYPE, SH, XSD, canonical_prefixes
 from dakg.sparql.form import query_shape
 from dakg.sparql.lexer import PNAME, WORD, declared_prefixes, tokens
 from dakg.sparql.values import bind_values
+from dakg.store.base import (  # LOAD_MARKER: named here too, where the marks were kept
+    LOAD_MARKER,  # noqa: F401
+    LOAD_MARKER_GRAPH,
+    Store,
+    StoreKind,
+    graph_counts,
+    service_query,
+    service_update,
+)
+from dakg.store.embedded import EmbeddedStore
 
-QUERIES_DIR = internal_queries("store")
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 XSD_BOOLEAN = XSD + "boolean"
 BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
+# Triples per INSERT DATA request when an engine has no Graph Store Protocol.
+INSERT_CHUNK = 1_000
 
 
 class StoreError(Unavailable):
@@ -78,7 +87,7 @@ class EngineRefused(InputError, ValueError):
 class StoreConfig:
     """A parsed store setting, with the engine's other URLs and credentials for `sparql:`."""
 
-    kind: str  # "memory", "oxigraph" or "sparql"
+    kind: StoreKind
     location: str = ""
     update_url: str | None = None
     gsp_url: str | None = None
@@ -87,18 +96,48 @@ class StoreConfig:
     token: str | None = field(default=None, repr=False)
     digest: bool = False
 
+    def __post_init__(self) -> None:
+        # Told once, here: a kind given by its setting word becomes the enum callers ask.
+        object.__setattr__(self, "kind", StoreKind(self.kind))
+
+    @property
+    def embedded(self) -> bool:
+        """The graph is a pyoxigraph Store in this process (in memory or on disk)."""
+        return self.kind.embedded
+
+    @property
+    def remote(self) -> bool:
+        """The graph is in an external SPARQL engine."""
+        return self.kind.remote
+
+    @property
+    def persistent(self) -> bool:
+        """The graph outlives this process: `dakg load` filled it, the service loads nothing."""
+        return self.kind.persistent
+
+    @property
+    def on_disk(self) -> bool:
+        """The graph is pyoxigraph's store in the folder `location`."""
+        return self.kind.on_disk
+
+    @property
+    def folder(self) -> Path | None:
+        """The on-disk store's folder (None for the other kinds)."""
+        return Path(self.location) if self.kind.on_disk else None
+
     @classmethod
     def parse(cls, text: str, env: Mapping[str, str] | None = None) -> StoreConfig:
         """`memory`, `oxigraph:PATH` or `sparql:QUERY_URL` (the rest from DAKG_SPARQL_*)."""
         env = os.environ if env is None else env
-        kind, _, location = text.strip().partition(":")
-        if kind == "memory" and not location:
-            return cls("memory")
-        if kind == "oxigraph" and location:
-            return cls("oxigraph", location)
-        if kind == "sparql" and location.startswith(("http://", "https://")):
+        word, _, location = text.strip().partition(":")
+        kind = StoreKind(word) if word in StoreKind._value2member_map_ else None
+        if kind is StoreKind.MEMORY and not location:
+            return cls(kind)
+        if kind is StoreKind.OXIGRAPH and location:
+            return cls(kind, location)
+        if kind is StoreKind.SPARQL and location.startswith(("http://", "https://")):
             return cls(
-                "sparql",
+                kind,
                 location,
                 update_url=env.get("DAKG_SPARQL_UPDATE_URL") or None,
                 gsp_url=env.get("DAKG_SPARQL_GSP_URL") or None,
@@ -122,8 +161,8 @@ class StoreConfig:
 
     def describe(self) -> str:
         """The setting as it may be shown and logged (never the credentials)."""
-        if self.kind == "memory":
-            return self.kind
+        if not self.kind.persistent:
+            return str(self.kind)
         parts = urlsplit(self.location)
         if parts.username or parts.password:  # never show credentials written into the URL
             parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
@@ -139,18 +178,6 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request):
         request.headers["authorization"] = self._header
         yield request
-
-
-def service_query(name: str) -> str:
-    """A fixed protocol query of queries/service/ (counts, graph lists, dumps)."""
-    return (QUERIES_DIR / f"{name}.rq").read_text(encoding="utf-8")
-
-
-def service_update(name: str, **terms: str) -> str:
-    """An update of queries/service/ (`name.ru`), its `$placeholders` filled with the given
-    N-Triples terms or text; a placeholder left unfilled is an error (KeyError)."""
-    template = string.Template((QUERIES_DIR / f"{name}.ru").read_text(encoding="utf-8"))
-    return template.substitute(terms)
 
 
 # The prefixes a query may use without declaring them: those the graph publishes
@@ -351,6 +378,71 @@ class RemoteStore:
     def __len__(self) -> int:
         return sum(self.graph_counts().values())
 
+    # -- the upkeep of `dakg load` --------------------------------------------------------------
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad], size: int) -> None:
+        """Replace one named graph: a Graph Store Protocol PUT, else DROP and INSERT DATA."""
+        quads = list(quads)
+        if self.config.gsp_url:
+            self.put_graph(graph, ntriples(quads))
+            return
+        node = str(ox.NamedNode(graph))
+        self.update(service_update("drop-graph", graph=node))
+        # Blank nodes are scoped to one request: a graph that has any is sent in one piece.
+        has_blank = any(
+            isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
+        )
+        step = len(quads) if has_blank else INSERT_CHUNK
+        name = "insert-blank-nodes" if has_blank else "insert-data"
+        for start in range(0, len(quads), max(1, step)):
+            body = ntriples(quads[start : start + step]).decode("utf-8")
+            self.update(service_update(name, graph=node, triples=body))
+
+    def put_graph(self, graph: str, body: bytes) -> None:
+        """PUT N-Triples as one named graph through the Graph Store Protocol."""
+        self.send(
+            "PUT",
+            self.config.gsp_url,
+            params={"graph": graph},
+            content=body,
+            headers={"content-type": N_TRIPLES},
+        )
+
+    def drop_graph(self, graph: str) -> None:
+        self.update(service_update("drop-graph", graph=str(ox.NamedNode(graph))))
+
+    def mark_load(self) -> None:
+        """The mark is a graph of its own, written as the load writes (GSP, else SPARQL Update)."""
+        graph = ox.NamedNode(LOAD_MARKER_GRAPH)
+        since = ox.Literal(
+            datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            datatype=ox.NamedNode(XSD + "dateTime"),
+        )
+        if self.config.gsp_url:
+            triple = f"{graph} <http://purl.org/dc/terms/created> {since} .\n"
+            self.put_graph(LOAD_MARKER_GRAPH, triple.encode("utf-8"))
+        else:
+            self.update(service_update("mark-load", graph=str(graph), since=str(since)))
+
+    def unmark_load(self) -> None:
+        if self.config.gsp_url:
+            self.send("DELETE", self.config.gsp_url, params={"graph": LOAD_MARKER_GRAPH})
+        else:
+            self.drop_graph(LOAD_MARKER_GRAPH)
+
+    def load_incomplete(self) -> bool:
+        """An engine that does not answer is not known to hold one: /health says it is down."""
+        try:
+            return bool(self.query(service_query("load-incomplete")))
+        except StoreError:
+            return False
+
+    def ping(self) -> None:
+        self.query(service_query("ping"))
+
+    def flush(self) -> None:
+        """The engine writes as it takes each request: nothing is buffered here."""
+
 
 def transport_failure(error: httpx.TransportError, timeout: float) -> StoreError:
     """What a request to the engine that got no answer means: too slow (504) or down (503)."""
@@ -370,6 +462,10 @@ def engine_refusal(status: int, text: str) -> StoreUnavailable | None:
     if status >= 500:
         return StoreUnavailable(f"The SPARQL engine answered {status}: {text[:300]}")
     return None
+
+
+def ntriples(quads: Iterable[ox.Quad]) -> bytes:
+    return ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
 
 
 def form_headers(accept: str) -> dict[str, str]:
@@ -400,68 +496,6 @@ def as_query_triples(body: bytes) -> ox.QueryTriples:
     return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
-def graph_counts(store: ox.Store | RemoteStore) -> dict[str, int]:
-    """The number of triples of each named graph of a store."""
-    rows = store.query(service_query("graph-counts"))
-    return {row["g"].value: int(row["n"].value) for row in rows}
-
-
-# While `dakg load` fills a store it is marked, and the mark goes once its counts are checked: a
-# store that still has it holds a load that did not finish (or whose counts were wrong). On disk
-# the mark is a file in the store's folder; on an engine, a graph of its own (not one of the
-# project's graphs, which all begin with .../graph/).
-LOAD_MARKER = "dakg-load-incomplete"
-LOAD_MARKER_GRAPH = "https://w3id.org/dakg/load-incomplete"
-
-
-def mark_load(store: ox.Store | RemoteStore, config: StoreConfig) -> None:
-    """Mark the store as holding a load under way (on an engine through the Graph Store
-    Protocol when it has one, as the load itself writes, else SPARQL Update)."""
-    if isinstance(store, RemoteStore):
-        graph = ox.NamedNode(LOAD_MARKER_GRAPH)
-        since = ox.Literal(
-            datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            datatype=ox.NamedNode(XSD + "dateTime"),
-        )
-        if config.gsp_url:
-            triple = f"{graph} <http://purl.org/dc/terms/created> {since} .\n"
-            store.send(
-                "PUT",
-                config.gsp_url,
-                params={"graph": LOAD_MARKER_GRAPH},
-                content=triple.encode("utf-8"),
-                headers={"content-type": "application/n-triples"},
-            )
-        else:
-            store.update(service_update("mark-load", graph=str(graph), since=str(since)))
-    elif config.kind == "oxigraph":
-        (Path(config.location) / LOAD_MARKER).write_text(
-            "dakg load started and has not finished\n", encoding="utf-8"
-        )
-
-
-def unmark_load(store: ox.Store | RemoteStore, config: StoreConfig) -> None:
-    """The load is in and its counts are right: remove the mark."""
-    if isinstance(store, RemoteStore):
-        if config.gsp_url:
-            store.send("DELETE", config.gsp_url, params={"graph": LOAD_MARKER_GRAPH})
-        else:
-            store.update(service_update("drop-graph", graph=str(ox.NamedNode(LOAD_MARKER_GRAPH))))
-    elif config.kind == "oxigraph":
-        (Path(config.location) / LOAD_MARKER).unlink(missing_ok=True)
-
-
-def load_incomplete(store: ox.Store | RemoteStore, config: StoreConfig) -> bool:
-    """Whether the store holds a load that did not finish (an engine that does not answer is
-    not known to: /health says it is down)."""
-    if isinstance(store, RemoteStore):
-        try:
-            return bool(store.query(service_query("load-incomplete")))
-        except StoreError:
-            return False
-    return config.kind == "oxigraph" and (Path(config.location) / LOAD_MARKER).exists()
-
-
 def open_store(
     config: StoreConfig, timeout: float, read_only: bool = False
 ) -> ox.Store | RemoteStore:
@@ -470,14 +504,27 @@ def open_store(
     An on-disk store opened read-only takes no lock, so several processes may read one folder;
     one opened for writing (`dakg load`, a service that takes updates) has it to itself.
     """
-    if config.kind == "memory":
+    if config.remote:
+        return RemoteStore(config, timeout)
+    if config.folder is None:
         return ox.Store()
-    if config.kind == "oxigraph":
-        if read_only:
-            if not Path(config.location).is_dir():
-                raise StoreSettingError(
-                    f"store {config.describe()}: no such folder (fill it with `dakg load`)"
-                )
-            return ox.Store.read_only(config.location)
-        return ox.Store(config.location)
-    return RemoteStore(config, timeout)
+    if read_only:
+        if not config.folder.is_dir():
+            raise StoreSettingError(
+                f"store {config.describe()}: no such folder (fill it with `dakg load`)"
+            )
+        return ox.Store.read_only(config.location)
+    return ox.Store(config.location)
+
+
+def as_store(store: ox.Store | RemoteStore, config: StoreConfig) -> Store:
+    """The store with every operation of `Store`: an engine has them, pyoxigraph's Store gets
+    them from its adapter (with the folder its load mark is written in)."""
+    if config.remote:
+        return store
+    return EmbeddedStore(store, config.folder)
+
+
+def load_incomplete(store: ox.Store | RemoteStore, config: StoreConfig) -> bool:
+    """Whether the store holds a load that did not finish (see `Dataset.load_incomplete`)."""
+    return as_store(store, config).load_incomplete()

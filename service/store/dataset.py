@@ -13,14 +13,8 @@ import pyoxigraph as ox
 from dakg import __version__
 from dakg.rdf.sources import Source, graph_sources
 from dakg.sparql.values import bind_values
-from dakg.store.backends import (
-    RemoteStore,
-    StoreConfig,
-    StoreError,
-    graph_counts,
-    open_store,
-    service_query,
-)
+from dakg.store.backends import RemoteStore, StoreConfig, StoreError, as_store, open_store
+from dakg.store.base import Store, graph_counts, service_query
 from dakg.store.embedded import load_sources
 
 log = logging.getLogger("dakg.store.dataset")
@@ -38,6 +32,7 @@ class Dataset:
     named graph, computed at start, after each update and when an engine comes back.
     """
 
+    # pyoxigraph's Store (in memory or on disk), or an engine: both answer pyoxigraph's query API.
     store: ox.Store | RemoteStore
     sources: tuple[Source, ...]
     version: str
@@ -79,7 +74,7 @@ class Dataset:
         (the version stays unknown until it answers: see `refreshed`). An on-disk store opened
         `read_only` may be shared by several processes."""
         config = StoreConfig.parse(store)
-        if config.kind == "memory":
+        if not config.persistent:
             return cls.load(root)
         dataset = cls(
             store=open_store(config, timeout, read_only),
@@ -105,7 +100,49 @@ class Dataset:
     @property
     def persistent(self) -> bool:
         """Whether the graph lives outside this process's memory (on disk or in an engine)."""
-        return self.config.kind != "memory"
+        return self.config.persistent
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the graph is a pyoxigraph Store in this process (`store` is an `ox.Store`)."""
+        return self.config.embedded
+
+    @property
+    def remote(self) -> bool:
+        """Whether the graph is in an external engine (`store` is a `RemoteStore`)."""
+        return self.config.remote
+
+    @property
+    def engine(self) -> RemoteStore | None:
+        """The external engine the graph is in, if it is in one (queries are passed to it)."""
+        return self.store if self.config.remote else None  # type: ignore[return-value]
+
+    @property
+    def in_memory(self) -> ox.Store | None:
+        """The in-memory pyoxigraph Store, if the graph is one (the query workers get a copy)."""
+        return self.store if not self.config.persistent else None  # type: ignore[return-value]
+
+    def shares_with_workers(self, writable: bool) -> bool:
+        """Whether query worker processes can read this graph: in memory (a copy of it, or of
+        its sources when it takes updates), or on disk when nothing writes to it; never on an
+        engine, which bounds its own queries."""
+        return not self.config.persistent or (self.config.on_disk and not writable)
+
+    @property
+    def upkeep(self) -> Store:
+        """The store with every operation of `dakg.store.base.Store` (load marks, ping, close)."""
+        return as_store(self.store, self.config)
+
+    def load_incomplete(self) -> bool:
+        """Whether the store holds a `dakg load` that did not finish."""
+        return self.upkeep.load_incomplete()
+
+    def ping(self) -> None:
+        """Raise StoreError when the store cannot answer now."""
+        self.upkeep.ping()
+
+    def close(self) -> None:
+        self.upkeep.close()
 
     def refreshed(self) -> Dataset:
         """The same store with its version and size read again (raises StoreError when down)."""
@@ -120,8 +157,8 @@ class Dataset:
     def store_modified(self) -> float:
         """When the store's data last changed, as far as it shows: the newest file of an
         on-disk store's folder (`dakg load` writes them, a read-only store leaves them), else now."""
-        if self.config.kind == "oxigraph":
-            folder = Path(self.config.location)
+        folder = self.config.folder
+        if folder is not None:
             times = [entry.stat().st_mtime for entry in folder.iterdir() if entry.is_file()]
             if times:
                 return max(times)

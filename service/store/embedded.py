@@ -1,7 +1,8 @@
-"""The embedded store: pyoxigraph in memory, one named graph per source file."""
+"""The embedded store: pyoxigraph in memory or on disk, one named graph per source file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,6 +14,10 @@ from dakg.rdf.sources import (
     skolemised,
     syntax_error,
 )
+from dakg.store.base import LOAD_MARKER, graph_counts
+
+# Graphs larger than this go into an on-disk store through the bulk loader.
+BULK = 100_000
 
 
 def load_sources(sources: list[Source], store: ox.Store | None = None) -> ox.Store:
@@ -54,6 +59,70 @@ def load_project(root: Path) -> ox.Store:
 def union_query(store: ox.Store, query: str, **kwargs):
     """Run a query with the default graph as the union of all named graphs."""
     return store.query(query, use_default_graph_as_union=True, **kwargs)
+
+
+class EmbeddedStore:
+    """pyoxigraph's Store with the operations of `dakg.store.base.Store` it lacks (its class
+    takes no subclass): the queries go to it as they are, the load mark is a file in the
+    on-disk store's folder (`folder`; None in memory, where no load is marked)."""
+
+    def __init__(self, store: ox.Store, folder: Path | None = None):
+        self.oxigraph = store
+        self.folder = folder
+
+    def query(self, query: str, **arguments):
+        return self.oxigraph.query(query, **arguments)
+
+    def update(self, update: str, base_iri: str | None = None) -> None:
+        self.oxigraph.update(update, base_iri=base_iri)
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        return self.oxigraph.named_graphs()
+
+    def graph_counts(self) -> dict[str, int]:
+        return graph_counts(self.oxigraph)
+
+    def __len__(self) -> int:
+        return len(self.oxigraph)
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad], size: int) -> None:
+        """Replace one named graph with the quads in one transaction, or through the bulk loader
+        for a large one: it writes new files of its own at each call, worth it for a large graph
+        only (measured: 70 ms a small file, against 7 ms in an ordinary transaction)."""
+        self.drop_graph(graph)
+        if size > BULK:
+            self.oxigraph.bulk_extend(quads)
+        else:
+            self.oxigraph.extend(quads)
+
+    def drop_graph(self, graph: str) -> None:
+        node = ox.NamedNode(graph)
+        if self.oxigraph.contains_named_graph(node):
+            self.oxigraph.remove_graph(node)
+
+    def mark_load(self) -> None:
+        if self.folder is not None:
+            (self.folder / LOAD_MARKER).write_text(
+                "dakg load started and has not finished\n", encoding="utf-8"
+            )
+
+    def unmark_load(self) -> None:
+        if self.folder is not None:
+            (self.folder / LOAD_MARKER).unlink(missing_ok=True)
+
+    def load_incomplete(self) -> bool:
+        return self.folder is not None and (self.folder / LOAD_MARKER).exists()
+
+    def ping(self) -> None:
+        """A store in this process always answers."""
+
+    def flush(self) -> None:
+        """Write the memtables of an on-disk store out, so memory stays bounded."""
+        if self.folder is not None:
+            self.oxigraph.flush()
+
+    def close(self) -> None:
+        """pyoxigraph closes its store when the last reference goes."""
 
 
 # ---- one on-disk copy of an in-memory store, shared by the query workers ---------------------

@@ -23,22 +23,10 @@ import pyoxigraph as ox
 from dakg.rdf.namespaces import GRAPH
 from dakg.rdf.sources import GRAPH_DIRS, RdfSourceError, Source, graph_name, turtle_files
 from dakg.settings import Settings
-from dakg.store.backends import (
-    RemoteStore,
-    StoreConfig,
-    StoreSettingError,
-    graph_counts,
-    mark_load,
-    open_store,
-    service_update,
-    unmark_load,
-)
+from dakg.store.backends import StoreConfig, StoreSettingError, as_store, open_store
+from dakg.store.base import Store
 from dakg.store.embedded import load_source
 
-# Triples per INSERT DATA request when an engine has no Graph Store Protocol.
-CHUNK = 1_000
-# Sources larger than this go into an on-disk store through the bulk loader.
-BULK = 100_000
 # Sources between two flushes of an on-disk store.
 FLUSH_EVERY = 200
 
@@ -102,55 +90,10 @@ def read_source(source: Source) -> ox.Store:
     return scratch
 
 
-def put_disk(store: ox.Store, source: Source, scratch: ox.Store) -> None:
-    """Replace one named graph of the on-disk store with the source's triples."""
-    graph = ox.NamedNode(source.graph)
-    if store.contains_named_graph(graph):
-        store.remove_graph(graph)
-    quads = scratch.quads_for_pattern(None, None, None, graph)
-    # The bulk loader writes new files of its own at each call: worth it for a large source only
-    # (measured: 70 ms a small file, against 7 ms in an ordinary transaction).
-    if len(scratch) > BULK:
-        store.bulk_extend(quads)
-    else:
-        store.extend(quads)
-
-
-def ntriples(quads) -> bytes:
-    return ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)
-
-
-def put_remote(remote: RemoteStore, source: Source, scratch: ox.Store) -> None:
-    """Replace one named graph of an external engine: a GSP PUT, else DROP and INSERT DATA."""
-    graph = ox.NamedNode(source.graph)
-    quads = list(scratch.quads_for_pattern(None, None, None, graph))
-    gsp = remote.config.gsp_url
-    if gsp:
-        remote.send(
-            "PUT",
-            gsp,
-            params={"graph": source.graph},
-            content=ntriples(quads),
-            headers={"content-type": "application/n-triples"},
-        )
-        return
-    remote.update(service_update("drop-graph", graph=str(graph)))
-    # Blank nodes are scoped to one request: a graph that has any is sent in one piece.
-    has_blank = any(
-        isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
-    )
-    size = len(quads) if has_blank else CHUNK
-    for start in range(0, len(quads), max(1, size)):
-        body = ntriples(quads[start : start + size]).decode("utf-8")
-        name = "insert-blank-nodes" if has_blank else "insert-data"
-        remote.update(service_update(name, graph=str(graph), triples=body))
-
-
-def drop_graph(store: ox.Store | RemoteStore, graph: str) -> None:
-    if isinstance(store, RemoteStore):
-        store.update(service_update("drop-graph", graph=str(ox.NamedNode(graph))))
-    else:
-        store.remove_graph(ox.NamedNode(graph))
+def put(store: Store, source: Source, scratch: ox.Store) -> None:
+    """Replace the source's named graph of the store with its triples."""
+    quads = scratch.quads_for_pattern(None, None, None, ox.NamedNode(source.graph))
+    store.replace_graph(source.graph, quads, len(scratch))
 
 
 def load(
@@ -161,39 +104,34 @@ def load(
     out: TextIO = sys.stderr,
 ) -> tuple[list[Loaded], list[str]]:
     """Load every source into its graph of the store, then count; (the graphs, the graphs dropped)."""
-    if config.kind == "memory":
+    if not config.persistent:
         raise StoreSettingError("dakg load needs --to oxigraph:PATH or --to sparql:QUERY_URL")
     if not sources:
         raise RdfSourceError("(no input)", "no Turtle files to load")
-    store = open_store(config, timeout)
-    mark_load(store, config)  # removed below once the counts are checked
+    store = as_store(open_store(config, timeout), config)
+    store.mark_load()  # removed below once the counts are checked
     try:
         progress = Progress(len(sources), out)
         expected: dict[str, int] = {}
         for source in sources:
             scratch = read_source(source)
             expected[source.graph] = len(scratch)
-            if isinstance(store, RemoteStore):
-                put_remote(store, source, scratch)
-            else:
-                put_disk(store, source, scratch)
+            put(store, source, scratch)
             progress.step(source.graph, len(scratch))
-            if isinstance(store, ox.Store) and progress.done % FLUSH_EVERY == 0:
-                store.flush()  # writes the memtables out, so memory stays bounded
-        counts = graph_counts(store)
+            if progress.done % FLUSH_EVERY == 0:
+                store.flush()
+        counts = store.graph_counts()
         if all(counts.get(graph, 0) == n for graph, n in expected.items()):
-            unmark_load(store, config)
+            store.unmark_load()
         # Only the project's graphs: never an engine's own (Virtuoso's virtrdf#) or anyone else's.
         ours = {g for g in counts if g.startswith(GRAPH)}
         dropped = sorted(ours - set(expected)) if replace else []
         for graph in dropped:
-            drop_graph(store, graph)
-        if isinstance(store, ox.Store):
-            store.flush()
+            store.drop_graph(graph)
+        store.flush()
         return [Loaded(g, n, counts.get(g, 0)) for g, n in expected.items()], dropped
     finally:
-        if isinstance(store, RemoteStore):
-            store.close()
+        store.close()
         del store
 
 

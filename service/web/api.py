@@ -34,6 +34,8 @@ from dakg.sparql.values import bind_values
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
 from dakg.web import caching, conneg
+from dakg.web.clients import client_address
+from dakg.web.deps import CacheDep, DatasetDep, ExecutorDep
 from dakg.web.endpoint.answers import saved_query_rows
 from dakg.web.endpoint.responses import Answer
 from dakg.web.linked_data.routes import links_response
@@ -72,7 +74,9 @@ class QueryEndpoint:
         # The query that says whether an entity a parameter names is in the graph at all.
         self.exists = exists
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(
+        self, request: Request, dataset: DatasetDep, cache: CacheDep, executor: ExecutorDep
+    ) -> Response:
         values = dict(request.path_params)
         for name, value in request.query_params.multi_items():
             if name in values or (name not in RESERVED and name in request.path_params):
@@ -87,8 +91,6 @@ class QueryEndpoint:
         offset = bounded_int(request.query_params.get("offset"), "offset", 0, 0, 10**9)
         fmt = choose_format(request)
         bindings = self.query.bindings(values)
-        state = request.app.state
-        dataset = state.dataset
         # One answer per dataset version and request: its ETag, and the answer cache's key.
         etag = caching.etag_for(
             "api", dataset.version, self.path, sorted(values.items()), fmt, limit, offset,
@@ -97,7 +99,7 @@ class QueryEndpoint:
         unchanged = caching.not_modified(request, etag, {"vary": "Accept, Accept-Language"})
         if unchanged is not None:
             return unchanged
-        cached = state.cache.get(("api", etag))
+        cached = cache.get(("api", etag))
         if cached is not None:
             return Response(
                 cached.body, media_type=cached.content_type, headers=dict(cached.headers)
@@ -105,8 +107,9 @@ class QueryEndpoint:
         # The store pages the answer (LIMIT and OFFSET in the query) and counts it (COUNT).
         text = bind_values(self.query.text, bindings)
         # The protocol's refusals (ProtocolError) are answered by the app's table, as JSON here.
-        variables, page = await saved_query_rows(request, paged(text, limit, offset))
-        _, count = await saved_query_rows(request, counted(text))
+        client = client_address(request)
+        variables, page = await saved_query_rows(executor, client, paged(text, limit, offset))
+        _, count = await saved_query_rows(executor, client, counted(text))
         total = int(count[0]["total"].value) if count and count[0]["total"] is not None else 0
         if not total:
             # An empty answer may mean an entity parameter names nothing: 404 (a ParameterError
@@ -126,7 +129,7 @@ class QueryEndpoint:
             headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
         headers |= caching.validators(request, etag)
         body = render(fmt, variables, page, request.query_params.get("bom") == "1")
-        state.cache.put(("api", etag), Answer(MEDIA[fmt], body, tuple(headers.items())))
+        cache.put(("api", etag), Answer(MEDIA[fmt], body, tuple(headers.items())))
         return Response(body, media_type=MEDIA[fmt], headers=headers)
 
 

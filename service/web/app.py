@@ -8,7 +8,6 @@ import dataclasses
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pyoxigraph as ox
 from dakg import __version__
@@ -18,11 +17,12 @@ from dakg.execution.pool import QueryPool
 from dakg.execution.threads import QueryThreads
 from dakg.packaged import internal_queries
 from dakg.settings import Settings
-from dakg.store.backends import RemoteStore, StoreError, load_incomplete, service_query
+from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
 from dakg.store.embedded import SharedCopy
-from dakg.web import caching, conneg, problems, search, void
+from dakg.web import caching, conneg, deps, problems, search, void
 from dakg.web.api import api_router
+from dakg.web.deps import DatasetDep
 from dakg.web.endpoint import routes as sparql
 from dakg.web.endpoint.page import QueryPage
 from dakg.web.endpoint.proxy import EngineClient
@@ -158,10 +158,9 @@ def query_executor(app: FastAPI, settings: Settings) -> executor.Executor:
     """Where every route's queries run, chosen once: the engine, the query workers or the query
     threads (service/execution/executor.py), with the endpoint's time limit and caps. It reads
     the app's dataset at each query, since an update replaces it."""
-    store = app.state.dataset.store
     return executor.build(
         app.state.query_pool,
-        store if isinstance(store, RemoteStore) else None,
+        app.state.dataset.engine,
         lambda: app.state.dataset.store,
         app.state.threads,
         settings.query_timeout,
@@ -178,7 +177,9 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
     the sources (and the snapshots of updates) into a copy of its own. Elsewhere queries run in
     the server's threads: on an engine, which bounds its own queries, and on a disk store open
     for updates, which no other process may open meanwhile."""
-    if settings.query_processes <= 0 or isinstance(dataset.store, RemoteStore):
+    if settings.query_processes <= 0 or not dataset.shares_with_workers(
+        bool(settings.update_token)
+    ):
         return None
     # A worker may reach the network only when federation is allowed (SERVICE to the allow-list).
     spec: dict = {
@@ -186,16 +187,13 @@ def query_pool(settings: Settings, dataset: Dataset) -> QueryPool | None:
         "network": bool(settings.federation_allow),
     }
     shared = None
-    if dataset.config.kind == "memory" and not settings.update_token:
-        assert isinstance(dataset.store, ox.Store)
-        shared = SharedCopy.build(dataset.store)
+    if dataset.in_memory is not None and not settings.update_token:
+        shared = SharedCopy.build(dataset.in_memory)
         spec.update(kind="disk", path=str(shared.store_path))
-    elif dataset.config.kind == "memory":
+    elif dataset.in_memory is not None:
         spec.update(kind="memory", sources=list(dataset.sources))
-    elif dataset.config.kind == "oxigraph" and not settings.update_token:
-        spec.update(kind="disk", path=str(Path(dataset.config.location).resolve()))
     else:
-        return None
+        spec.update(kind="disk", path=str(dataset.config.folder.resolve()))
     return QueryPool(spec, settings.query_processes, shared=shared)
 
 
@@ -207,7 +205,7 @@ def open_shared_copy(app: FastAPI) -> None:
     the one that loads forks its HTTP workers, and must not start RocksDB's threads first."""
     pool = app.state.query_pool
     dataset = app.state.dataset
-    if pool is None or pool.shared is None or isinstance(dataset.store, RemoteStore):
+    if pool is None or pool.shared is None:  # only a read-only in-memory endpoint has one
         return
     shared = ox.Store.read_only(str(pool.shared.store_path))
     app.state.dataset = dataclasses.replace(dataset, store=shared)
@@ -254,9 +252,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
             await sharing
     app.state.executor.stop()
     await app.state.proxy_client.aclose()
-    store = app.state.dataset.store
-    if isinstance(store, RemoteStore):
-        store.close()
+    app.state.dataset.close()
 
 
 OPENAPI = "/openapi.json"
@@ -316,17 +312,15 @@ def exception_handlers() -> dict:
 
 def check_store(dataset: Dataset) -> tuple[Dataset, int]:
     """The dataset (read again if its engine was down) and its number of named graphs."""
-    if isinstance(dataset.store, RemoteStore):
-        dataset.store.query(service_query("ping"))
+    if dataset.remote:
+        dataset.ping()
         if dataset.version == UNKNOWN:
             dataset = dataset.refreshed()
     return dataset, sum(1 for _ in dataset.store.named_graphs())
 
 
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request, dataset: DatasetDep) -> JSONResponse:
     """Whether the store answers, with its size and the dataset version (503 when it does not)."""
-    state = request.app.state
-    dataset = state.dataset
     try:
         current, graphs = await run_in_threadpool(check_store, dataset)
     except StoreError as error:
@@ -340,9 +334,9 @@ async def health(request: Request) -> JSONResponse:
             status_code=503,
             headers={"cache-control": "no-store", "retry-after": "5"},
         )
-    if current is not dataset and state.dataset is dataset:
-        state.dataset = current
-    incomplete = await run_in_threadpool(load_incomplete, current.store, current.config)
+    if current is not dataset and deps.dataset(request) is dataset:
+        deps.replace_dataset(request, current)
+    incomplete = await run_in_threadpool(current.load_incomplete)
     return JSONResponse(
         {
             "status": "incomplete" if incomplete else "ok",

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import UTC
 
+from dakg.web import deps
 from fastapi import Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
@@ -102,10 +103,10 @@ def is_fresh(headers, etag: str, modified: float | None) -> bool:
 def validators(request: Request, etag: str) -> dict[str, str]:
     """An answer's ETag, its Last-Modified (when this dataset version's data last changed) and
     the Cache-Control of a dataset that changes on deploy (no-cache when updates may change it)."""
-    state = request.app.state
-    headers = {"etag": etag, "cache-control": state.cache_control}
-    if state.dataset.modified is not None:
-        headers["last-modified"] = http_date(state.dataset.modified)
+    modified = deps.dataset(request).modified
+    headers = {"etag": etag, "cache-control": deps.cache_control(request)}
+    if modified is not None:
+        headers["last-modified"] = http_date(modified)
     return headers
 
 
@@ -117,6 +118,6 @@ def not_modified(
     Link...) that a cache updates its copy's with; None when the answer must be sent."""
     if request.method not in ("GET", "HEAD"):
         return None
-    if not is_fresh(request.headers, etag, request.app.state.dataset.modified):
+    if not is_fresh(request.headers, etag, deps.dataset(request).modified):
         return None
     return Response(status_code=304, headers={**(kept or {}), **validators(request, etag)})

@@ -8,13 +8,14 @@ gives names a client in the logs and in the query workers' fair sharing (service
 
 from __future__ import annotations
 
+from dakg.web import deps
 from starlette.requests import Request
 
 
 def client_address(request: Request) -> str:
     """The address of the client a request comes from, as far as this server can tell."""
     peer = request.client.host if request.client else "unknown"
-    trusted = request.app.state.settings.trusted_proxies
+    trusted = deps.settings(request).trusted_proxies
     if peer not in trusted:
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dakg.web import deps
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -304,7 +305,7 @@ def write_counts(shared: SharedCounts, state: Any) -> None:
 async def metrics_endpoint(request: Request) -> Response:
     """/metrics in the Prometheus text format: the whole server's counters (with several HTTP
     workers, the others' as they last wrote them, at most SharedCounts.PERIOD seconds old)."""
-    state = request.app.state
+    state = deps.state(request)
     counts = own_counts(state)
     if state.shared_counts is not None:
         for other in state.shared_counts.others():

@@ -11,6 +11,7 @@ of anything kept.
 
 from __future__ import annotations
 
+from dakg.web import deps
 from starlette.requests import Request
 
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
@@ -27,7 +28,7 @@ def split_host(host: str) -> tuple[str, str]:
 
 def base_url(request: Request) -> str:
     """This server's base address as published to the requesting client, ending in `/`."""
-    settings = request.app.state.settings
+    settings = deps.settings(request)
     if settings.public_url:
         return settings.public_url.rstrip("/") + "/"
     scope = request.scope

@@ -32,10 +32,11 @@ from dakg.rdf import formats
 from dakg.rdf.namespaces import ID
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN
-from dakg.web import conneg
+from dakg.web import conneg, deps
 from dakg.web.conneg import LANGS
 from dakg.web.linked_data.routes import (
     Site,
+    SiteDep,
     cacheable,
     html_response,
     locale_of,
@@ -190,13 +191,13 @@ _building = threading.Lock()
 def index_of(app: FastAPI) -> SearchIndex:
     """The app's index of the dataset's current version, built when it is missing or stale."""
     site = site_of(app)
-    index = getattr(app.state, "search_index", None)
+    index = deps.built(app, "search_index")
     if index is None or index.version != site.dataset.version or index.pid != os.getpid():
         with _building:
-            index = getattr(app.state, "search_index", None)
+            index = deps.built(app, "search_index")
             if index is None or index.version != site.dataset.version or index.pid != os.getpid():
                 index = SearchIndex.build(site)
-                app.state.search_index = index
+                deps.keep(app, "search_index", index)
     return index
 
 
@@ -205,7 +206,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Build the index when the app starts (or on the first search once an engine that is down
     at start answers)."""
     try:
-        if app.state.dataset.version != UNKNOWN:
+        if deps.dataset_of(app).version != UNKNOWN:
             index_of(app)
     except StoreError as exc:
         log.warning("the search index will be built when the store answers: %s", exc.message)
@@ -326,9 +327,8 @@ OPENAPI_PARAMETERS = [
     },
 )
 @router.api_route(PATH, methods=["HEAD"], include_in_schema=False)
-def search(request: Request) -> Response:
+def search(request: Request, site: SiteDep) -> Response:
     """Entities and terms whose label, alternative label or key holds the words of `q`."""
-    site = site_of(request.app)
     locale = locale_of(request, site)
     try:
         fmt = answer_format(request)

@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from dakg.settings import Settings
-from dakg.store.backends import load_incomplete
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,7 +164,7 @@ def serve_spawned(settings: Settings, workers: int, options: dict) -> int:
     )
     sock = config.bind_socket()
     try:
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
     return 0
@@ -181,7 +180,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     raise_open_file_limit()
     app = create_app(settings)
     dataset = app.state.dataset
-    if load_incomplete(dataset.store, dataset.config) and not settings.allow_incomplete:
+    if dataset.load_incomplete() and not settings.allow_incomplete:
         print(
             f"dakg serve: {dataset.config.describe()} holds a dakg load that did not finish (or "
             "whose counts were wrong): load it again, or serve it anyway with "
@@ -213,7 +212,7 @@ def serve(settings: Settings, workers: int, log_level: str, logging_config: dict
     )
     pool = app.state.query_pool
     shared = pool.shared if pool is not None else None
-    forked = workers > 1 and dataset.config.kind == "memory"
+    forked = workers > 1 and not dataset.persistent
     del dataset  # what serves reads the app's own (release_store may replace it)
     if forked:
         release_store(app)  # the workers open the shared copy: this process keeps no graph

@@ -33,7 +33,9 @@ from dakg.rdf.namespaces import (
 )
 from dakg.sparql.library import query_texts
 from dakg.store.backends import prefix_description
-from dakg.web import caching, conneg
+from dakg.store.dataset import Dataset
+from dakg.web import caching, conneg, deps
+from dakg.web.deps import BuildsDep, DatasetDep
 from dakg.web.linked_data import views as pages
 from dakg.web.publicurl import base_url
 from fastapi import APIRouter, Request
@@ -139,13 +141,12 @@ class Builds:
 
     async def get(self, request: Request, name: Any, build: Callable[[], Any]) -> Any:
         """The built value for the current dataset version, built in the query thread pool."""
-        state = request.app.state
-        version = state.dataset.version
+        version = deps.dataset(request).version
         if version != self._version:
             self._version, self._items = version, {}
         future = self._items.get(name)
         if future is None:
-            future = state.threads.submit(build)
+            future = deps.threads(request).submit(build)
             self._items[name] = future
         try:
             return await asyncio.shield(future)
@@ -213,9 +214,10 @@ def compute_statistics(store: ox.Store, queries: dict[str, str]) -> Statistics:
 
 async def statistics(request: Request) -> Statistics:
     """The statistics of the current dataset version (computed once per version)."""
-    state = request.app.state
-    store, queries = state.dataset.store, state.service_queries
-    return await state.builds.get(request, "statistics", lambda: compute_statistics(store, queries))
+    store, queries = deps.dataset(request).store, deps.service_queries(request)
+    return await deps.builds(request).get(
+        request, "statistics", lambda: compute_statistics(store, queries)
+    )
 
 
 # ---- descriptions -----------------------------------------------------------------------------
@@ -289,12 +291,12 @@ class Where:
 
 
 def where(request: Request) -> Where:
-    state = request.app.state
+    settings = deps.settings(request)
     return Where(
-        base_iri=state.settings.base_iri,
+        base_iri=settings.base_iri,
         base_url=base_url(request),
-        version=state.dataset.version,
-        update=bool(state.settings.update_token),
+        version=deps.dataset(request).version,
+        update=bool(settings.update_token),
     )
 
 
@@ -486,7 +488,7 @@ async def describe(request: Request, fmt: formats.Format, kind: str) -> Response
     def build() -> bytes:
         return serialize(describe_fn(stats, at), fmt)
 
-    body = await request.app.state.builds.get(request, (kind, at, fmt.name), build)
+    body = await deps.builds(request).get(request, (kind, at, fmt.name), build)
     return rdf_response(request, body, fmt, etag)
 
 
@@ -545,11 +547,11 @@ async def download_redirect() -> RedirectResponse:
 
 @router.get("/download/", summary="The dumps of the dataset")
 @router.head("/download/", include_in_schema=False)
-async def download_index(request: Request) -> Response:
+async def download_index(request: Request, dataset: DatasetDep, builds: BuildsDep) -> Response:
     """The list of dumps, each with its size and SHA-256: HTML for people, JSON when asked."""
     entries = []
     for dump in DUMPS:
-        size, digest = await dump_facts(request, dump)
+        size, digest = await dump_facts(request, builds, dataset, dump)
         entries.append(
             {
                 "file": dump.filename,
@@ -566,17 +568,18 @@ async def download_index(request: Request) -> Response:
         fmt = conneg.negotiate(offers, request.headers.get("accept"))
     except conneg.NotAcceptable:
         fmt = formats.HTML
-    version = request.app.state.dataset.version
+    version = dataset.version
     if fmt is formats.PLAIN_JSON:
         return JSONResponse({"version": version, "dumps": entries})
     page = pages.downloads_page(request, entries, version)
     return Response(page, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})
 
 
-async def dump_facts(request: Request, dump: Dump) -> tuple[int, str]:
+async def dump_facts(
+    request: Request, builds: Any, dataset: Dataset, dump: Dump
+) -> tuple[int, str]:
     """A dump's size in bytes and SHA-256 (hex), from the dump built for this dataset version."""
-    builds = request.app.state.builds
-    store = request.app.state.dataset.store
+    store = dataset.store
     body = await builds.get(request, dump.filename, lambda: build_dump(store, dump))
     digest = await builds.get(
         request, dump.filename + "#sha256", lambda: hashlib.sha256(body).hexdigest()
@@ -589,7 +592,9 @@ FILENAME = re.compile(r"^dakg\.(?P<ext>[a-z]+)$")
 
 @router.get("/download/{filename}", summary="One dump of the dataset")
 @router.head("/download/{filename}", include_in_schema=False)
-async def download(filename: str, request: Request) -> Response:
+async def download(
+    filename: str, request: Request, dataset: DatasetDep, builds: BuildsDep
+) -> Response:
     """A dump, built once per dataset version, served as an attachment."""
     match = FILENAME.match(filename)
     dump = next((d for d in DUMPS if match and d.format.extension == match["ext"]), None)
@@ -598,13 +603,11 @@ async def download(filename: str, request: Request) -> Response:
         return Response(
             f"No dump {filename!r}: {names}\n", status_code=404, media_type="text/plain"
         )
-    etag = caching.etag_for(request.app.state.dataset.version, dump.filename)
+    etag = caching.etag_for(dataset.version, dump.filename)
     headers = {"content-disposition": f'attachment; filename="{dump.filename}"'}
     cached = caching.not_modified(request, etag, {"vary": "Accept", **headers})
     if cached is not None:
         return cached
-    store = request.app.state.dataset.store
-    body = await request.app.state.builds.get(
-        request, dump.filename, lambda: build_dump(store, dump)
-    )
+    store = dataset.store
+    body = await builds.get(request, dump.filename, lambda: build_dump(store, dump))
     return rdf_response(request, body, dump.format, etag, **headers)

@@ -16,7 +16,7 @@ from dakg.rdf import formats
 from dakg.sparql.form import QueryShape, query_shape
 from dakg.store.backends import unknown_prefix_message
 from dakg.store.dataset import Dataset
-from dakg.web import caching, conneg
+from dakg.web import caching, conneg, deps
 from dakg.web.clients import client_address
 from dakg.web.endpoint.proxy import proxy_query
 from dakg.web.endpoint.refusals import ProtocolError
@@ -71,15 +71,17 @@ class Wanted:
 
 async def answer_query(request: Request, req: QueryRequest) -> Response:
     """Answer a query from the cache, or run it (or pass it to the engine) and keep its answer."""
-    state = request.app.state
-    dataset = state.dataset
+    dataset = deps.dataset(request)
+    settings = deps.settings(request)
+    negotiator = deps.negotiator(request)
+    cache = deps.cache(request)
     accept = request.headers.get("accept")
     check_length(request, req.query, "query")
     # A one-entity lookup on the union of the graphs: its form is all there is to read of it (it
     # holds no SERVICE, no FROM, no nesting: see service/execution/lookup.py); any other query is read and
     # checked in full, the federation guard first (whatever else is wrong with it).
     lookup = None
-    if state.settings.lookup_triples and req.default_graphs is None and req.named_graphs is None:
+    if settings.lookup_triples and req.default_graphs is None and req.named_graphs is None:
         lookup = lookup_of(req.query)
     if lookup is None:
         refuse_network(request, req.query)
@@ -92,29 +94,29 @@ async def answer_query(request: Request, req: QueryRequest) -> Response:
         shape = QueryShape(lookup.form, names_dataset=False)
     conditional = request.method in ("GET", "HEAD")
     if conditional and not req.formats and wants_page(accept, shape):
-        return state.query_page.response(request)
+        return deps.query_page(request).response(request)
     # The form is read from the query text, so the format (and with it the cache key and the
     # ETag) is known before the query runs; a query whose form cannot be read is run first.
     fmt = key = None
     if shape.form:
-        fmt = state.negotiator.pick(formats.FORMS[shape.form], req.formats, accept)
+        fmt = negotiator.pick(formats.FORMS[shape.form], req.formats, accept)
         key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = caching.etag_for(*key)
         if conditional and caching.is_fresh(request.headers, etag, dataset.modified):
             return Response(status_code=304, headers=answer_headers(request, etag, dataset))
-        cached = state.cache.get(key)
+        cached = cache.get(key)
         if cached is not None:
             return send(request, cached, etag, dataset)
-    executor: Executor = state.executor
+    executor: Executor = deps.executor(request)
     if executor.engine is not None:
         return await proxy_query(request, executor.engine, req, fmt, key)
-    wanted = Wanted(state.negotiator, req.formats, accept)
-    small = lookup is not None and is_small(dataset, lookup.subject, state.settings.lookup_triples)
+    wanted = Wanted(negotiator, req.formats, accept)
+    small = lookup is not None and is_small(dataset, lookup.subject, settings.lookup_triples)
     fmt, answer = await run(request, executor, req, shape, wanted, at_once=small)
     if key is None or key[4] != fmt.name:  # the format was known only once the query ran
         key = (dataset.version, req.query, req.default_graphs, req.named_graphs, fmt.name, req.base)
         etag = caching.etag_for(*key)
-    state.cache.put(key, answer)
+    cache.put(key, answer)
     return send(request, answer, etag, dataset)
 
 
@@ -144,12 +146,14 @@ async def run(
     return fmt, Answer(fmt.content_type, found.body)
 
 
-async def saved_query_rows(request: Request, text: str) -> tuple[list[str], list[dict]]:
+async def saved_query_rows(
+    executor: Executor, client: str, text: str
+) -> tuple[list[str], list[dict]]:
     """A saved query's variables and rows (RDF terms), its parameters already bound in its text,
     run as a client's query is: by the app's executor, with the time limit, the caps and (in
     the workers) fair sharing."""
     try:
-        return await request.app.state.executor.rows(text, client_address(request))
+        return await executor.rows(text, client)
     except DakgError as error:
         raise ProtocolError.of(error) from None
 

@@ -22,7 +22,7 @@ from dakg.store.backends import (
     with_base,
     with_prefixes,
 )
-from dakg.web import caching
+from dakg.web import caching, deps
 from dakg.web.endpoint.refusals import ProtocolError
 from dakg.web.endpoint.requests import QueryRequest
 from dakg.web.endpoint.responses import Answer, AnswerCache, answer_headers, send
@@ -78,7 +78,7 @@ async def proxy_query(
     The query's own FROM and FROM NAMED are also sent as the protocol's graphs, since an engine
     whose default graph is the union of all graphs may read FROM as that union too.
     """
-    state = request.app.state
+    dataset = deps.dataset(request)
     ask = fmt.media_type if fmt else (request.headers.get("accept") or "*/*")
     via = TRANSCODED.get(fmt.name) if fmt else None
     if via is not None:
@@ -91,8 +91,8 @@ async def proxy_query(
     form: list[tuple[str, str]] = [("query", with_base(with_prefixes(req.query), req.base))]
     form += [("default-graph-uri", g) for g in default or ()]
     form += [("named-graph-uri", g) for g in named or ()]
-    cache: AnswerCache = state.cache
-    client = state.proxy_client.get()
+    cache: AnswerCache = deps.cache(request)
+    client = deps.proxy_client(request).get()
     outgoing = client.build_request(
         "POST",
         remote.query_url,
@@ -123,17 +123,17 @@ async def proxy_query(
             await upstream.aclose()
         answer = Answer(fmt.content_type, body)
         cache.put(key, answer)
-        return send(request, answer, caching.etag_for(*key), state.dataset)
+        return send(request, answer, caching.etag_for(*key), dataset)
     content_type = upstream.headers.get("content-type", ask)
     if fmt is not None and content_type.split(";")[0].strip().lower() == fmt.media_type:
         content_type = fmt.content_type
     headers = {
         "content-type": content_type,
-        "cache-control": state.cache_control,
+        "cache-control": deps.cache_control(request),
         "vary": "Accept",
     }
     if key is not None:
-        headers.update(answer_headers(request, caching.etag_for(*key), state.dataset))
+        headers.update(answer_headers(request, caching.etag_for(*key), dataset))
 
     async def relay() -> AsyncIterator[bytes]:
         kept: list[bytes] | None = [] if key is not None else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from dakg.sparql import federation
+from dakg.web import deps
 from dakg.web.endpoint.refusals import ProtocolError
 from dakg.web.publicurl import base_url
 from fastapi import Request
@@ -207,13 +208,13 @@ def refuse_network(request: Request, text: str) -> None:
     """Federation and loading from the network are off unless an allow-list names endpoints: the
     endpoint never fetches an address a client names (SERVICE in a query, LOAD in an update)."""
     try:
-        federation.check(text, request.app.state.settings.federation_allow)
+        federation.check(text, deps.settings(request).federation_allow)
     except federation.NetworkRefused as error:
         raise ProtocolError(403, str(error)) from None
 
 
 def check_length(request: Request, text: str, what: str) -> None:
-    cap = request.app.state.settings.max_query_chars
+    cap = deps.settings(request).max_query_chars
     if cap and len(text) > cap:
         raise ProtocolError(
             413, f"The {what} is {len(text)} characters long; this endpoint takes at most {cap}"

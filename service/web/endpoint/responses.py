@@ -7,7 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from dakg.store.dataset import Dataset
-from dakg.web import caching
+from dakg.web import caching, deps
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -60,14 +60,14 @@ class AnswerCache:
 
 
 def answer_headers(request: Request, etag: str, dataset: Dataset) -> dict[str, str]:
-    headers = {"etag": etag, "cache-control": request.app.state.cache_control, "vary": "Accept"}
+    headers = {"etag": etag, "cache-control": deps.cache_control(request), "vary": "Accept"}
     if dataset.modified is not None:
         headers["last-modified"] = caching.http_date(dataset.modified)
     return headers
 
 
 def send(request: Request, answer: Answer, etag: str, dataset: Dataset) -> Response:
-    return AnswerResponse(answer, etag, request.app.state.cache_control, dataset.modified)
+    return AnswerResponse(answer, etag, deps.cache_control(request), dataset.modified)
 
 
 class AnswerResponse(Response):

@@ -11,7 +11,7 @@ from typing import Any
 from dakg.errors import DakgError
 from dakg.execution.messages import WorkerFailure
 from dakg.rdf import formats
-from dakg.web import conneg, void
+from dakg.web import conneg, deps, void
 from dakg.web.endpoint.answers import answer_query
 from dakg.web.endpoint.page import DOCS_FILES, PAGE_FILES, page_file
 from dakg.web.endpoint.refusals import ProtocolError
@@ -67,7 +67,7 @@ async def sparql_endpoint(request: Request) -> Response:
                 return await describe_or_page(request)
             return await answer_query(request, dataclasses.replace(req, base=endpoint_url(request)))
         if method == "POST":
-            post = await read_post(request, request.app.state.settings.max_request_bytes)
+            post = await read_post(request, deps.settings(request).max_request_bytes)
             post = dataclasses.replace(post, base=endpoint_url(request))
             if isinstance(post, UpdateRequest):
                 return await answer_update(request, post)
@@ -115,7 +115,7 @@ async def describe_or_page(request: Request) -> Response:
             "in RDF, or the query page in HTML; to query, give the 'query' parameter.",
         ) from None
     if fmt is formats.HTML:
-        return request.app.state.query_page.response(request)
+        return deps.query_page(request).response(request)
     return await void.describe(request, fmt, "sd")
 
 

@@ -24,9 +24,7 @@ from dakg.sparql.form import (
     check_nesting,
     load_operation,
 )
-from dakg.store.backends import (
-    RemoteStore,
-)
+from dakg.web import deps
 from dakg.web.clients import client_address
 from dakg.web.endpoint.refusals import ProtocolError
 from dakg.web.endpoint.requests import UpdateRequest, check_length, refuse_network
@@ -38,7 +36,7 @@ log = logging.getLogger("dakg.web.endpoint.updates")
 
 def authorise(request: Request) -> None:
     """Updates need the configured token as a Bearer token; without a token there are none."""
-    token = request.app.state.settings.update_token
+    token = deps.settings(request).update_token
     if not token:
         raise ProtocolError(
             403,
@@ -52,7 +50,7 @@ def authorise(request: Request) -> None:
             {"www-authenticate": 'Bearer realm="dakg"'},
         )
     client = client_address(request)
-    failures = request.app.state.auth_failures
+    failures = deps.auth_failures(request)
     if failures.refused(client):
         raise ProtocolError(
             429,
@@ -111,7 +109,7 @@ async def load_document(request: Request, store: ox.Store, load: LoadOperation) 
     (no redirect followed), parsed with no remote JSON-LD context (the engine's own LOAD would
     fetch a document's @context from any address) and added to its graph; the store's new size.
     With SILENT a failure changes nothing and is no error."""
-    settings = request.app.state.settings
+    settings = deps.settings(request)
     try:
         async with httpx.AsyncClient(timeout=settings.query_timeout) as client:
             async with client.stream("GET", load.source, headers={"accept": LOAD_ACCEPT}) as answer:
@@ -153,7 +151,7 @@ async def load_document(request: Request, store: ox.Store, load: LoadOperation) 
 async def blocking(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
     """Run the service's own blocking store work in the query threads, with no time limit (an
     update that has begun is finished)."""
-    return await request.app.state.threads.submit(fn, *args)
+    return await deps.threads(request).submit(fn, *args)
 
 
 def add_quads(store: ox.Store, quads: list[ox.Quad]) -> int:
@@ -170,17 +168,16 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
     except TooDeep as error:
         raise ProtocolError(400, str(error)) from None
     refuse_network(request, req.update)
-    state = request.app.state
     # From now until the update is in, no subject's size is known: lookups count theirs.
-    state.dataset = dataclasses.replace(state.dataset, largest_subject=None)
-    store = state.dataset.store
+    deps.replace_dataset(request, dataclasses.replace(deps.dataset(request), largest_subject=None))
+    store = deps.dataset(request).store
     try:
         load = load_operation(req.update)
     except LoadNotAlone as error:
         raise ProtocolError(400, str(error)) from None
-    executor = state.executor
+    executor = deps.executor(request)
     workers = executor if isinstance(executor, WorkerExecutor) else None
-    if load is not None and not isinstance(store, RemoteStore):
+    if load is not None and deps.dataset(request).embedded:
         triples = await load_document(request, store, load)
         if workers is not None:
             await blocking(request, workers.pool.updated, store)
@@ -188,19 +185,22 @@ async def answer_update(request: Request, req: UpdateRequest) -> Response:
         # Run in a query worker, within the time limit; its result replaces the store.
         updated = await workers.update(req.update, req.base, client_address(request))
         store = await blocking(request, load_snapshot, updated.snapshot)
-        state.dataset = dataclasses.replace(state.dataset, store=store)
+        deps.replace_dataset(request, dataclasses.replace(deps.dataset(request), store=store))
         triples = len(store)
     else:
         triples = await blocking(request, apply_update, store, req.update, req.base)
-    current = state.dataset
+    current = deps.dataset(request)
     version = hashlib.sha256(f"{current.version}\n{req.update}".encode()).hexdigest()[:16]
     # Last-Modified counts whole seconds: a version made within the second of the one before
     # still gets a later time, so that If-Modified-Since of the one before does not match it.
     modified = max(time.time(), int(current.modified or 0) + 1)
-    state.dataset = dataclasses.replace(
-        current, version=version, triples=triples, largest_subject=None, modified=modified
+    deps.replace_dataset(
+        request,
+        dataclasses.replace(
+            current, version=version, triples=triples, largest_subject=None, modified=modified
+        ),
     )
-    state.cache.clear()
+    deps.cache(request).clear()
     client = client_address(request)
     # Who changed what, when (the log's timestamp), how much: never the token.
     log.info(

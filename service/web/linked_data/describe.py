@@ -38,6 +38,7 @@ from dakg.rdf.namespaces import (
 from dakg.rdf.sources import RdfSourceError, is_skolem, turtle_files
 from dakg.sparql.library import parse_query_file
 from dakg.store.dataset import Dataset
+from dakg.web import deps
 from dakg.web.clients import client_address
 from fastapi import Request
 
@@ -324,7 +325,7 @@ class Runner:
     @classmethod
     def of(cls, request: Request) -> Runner:
         """The app's executor, running a request's queries on behalf of its client."""
-        return cls(request.app.state.executor, client_address(request))
+        return cls(deps.executor(request), client_address(request))
 
     async def rows(self, text: str, substitutions: Substitutions | None = None) -> Rows:
         return await self.executor.rows(text, self.client, substitutions)
@@ -683,7 +684,7 @@ class Catalogue:
         self.licence = licence
         self.ontology_graphs = ontology_graphs
         self.schema = schema
-        self.labels = Labels(describer, whole=describer.dataset.config.kind != "oxigraph")
+        self.labels = Labels(describer, whole=not describer.dataset.config.on_disk)
         self.lock = threading.RLock()
         self._entities: tuple[Entity, ...] | None = None
         self._kind_classes: dict[str, tuple[tuple[str, ...], ...]] | None = None
@@ -723,13 +724,13 @@ class Catalogue:
 
     def _read_kind_classes(self) -> dict[str, tuple[tuple[str, ...], ...]]:
         namespace = self.base_iri + "id/"
-        store = self.describer.dataset.store
+        dataset = self.describer.dataset
         classes: dict[str, set[str]] = defaultdict(set)
-        if self._entities is not None or not isinstance(store, ox.Store):
+        if self._entities is not None or not dataset.embedded:
             for entity in self.entities:
                 classes[entity.iri].update(entity.classes)
         else:
-            for quad in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None):
+            for quad in dataset.store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None):
                 subject = quad.subject
                 if isinstance(subject, ox.NamedNode) and subject.value.startswith(namespace):
                     classes[subject.value].add(quad.object.value)

@@ -9,6 +9,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from xml.sax.saxutils import escape, quoteattr
 
 from dakg.packaged import internal_queries
@@ -16,9 +17,10 @@ from dakg.rdf.namespaces import ID
 from dakg.rdf.terms import json_value
 from dakg.sparql.library import ParameterError, SavedQuery, load_query
 from dakg.web import caching, conneg
+from dakg.web.deps import DatasetDep, PicturesQueriesDep
 from dakg.web.linked_data.describe import Runner
 from dakg.web.linked_data.views import IndexLink
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 PICTURES = internal_queries("pictures")
@@ -280,11 +282,11 @@ def chart_svg(title: str, observations: list[dict], lang: str) -> str:
     return svg(width, top + row_h * len(observations) + 16, lang, title, body)
 
 
-def svg_response(request: Request, text: str, lang: str) -> Response:
+def svg_response(request: Request, version: str, text: str, lang: str) -> Response:
     """The picture, with the validators of every answer of this dataset version; its ETag
     names the whole request URL (the picture's parameters and the host its links point to)
     and its language, which Accept-Language chose when `lang` did not."""
-    etag = caching.etag_for(request.app.state.dataset.version, str(request.url), lang)
+    etag = caching.etag_for(version, str(request.url), lang)
     kept = {} if "lang" in request.query_params else {"vary": "Accept-Language"}
     unchanged = caching.not_modified(request, etag, kept)
     if unchanged is not None:
@@ -302,9 +304,12 @@ def language(request: Request) -> str:
     return conneg.language(asked, request.headers.get("accept-language"))[0]
 
 
-def pictures_of(request: Request) -> Pictures:
-    """The pictures of the app's saved queries."""
-    return Pictures(request.app.state.pictures_queries)
+def current_pictures(queries: PicturesQueriesDep) -> Pictures:
+    """The pictures of the app's saved queries (a route's dependency: `pictures: PicturesDep`)."""
+    return Pictures(queries)
+
+
+PicturesDep = Annotated[Pictures, Depends(current_pictures)]
 
 
 def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
@@ -319,30 +324,32 @@ def pictures_router() -> APIRouter:
     @router.get(
         "/pictures/timeline.svg", response_class=Response, summary="Timeline of the milestones"
     )
-    async def timeline(request: Request) -> Response:
+    async def timeline(request: Request, pictures: PicturesDep, dataset: DatasetDep) -> Response:
         try:
             lang = language(request)
             initiative = request.query_params.get("initiative")
-            text = await pictures_of(request).timeline(
+            text = await pictures.timeline(
                 Runner.of(request), lang, initiative, request.scope.get("root_path", "")
             )
         except ParameterError as exc:
             return problem("query", exc)
-        return svg_response(request, text, lang)
+        return svg_response(request, dataset.version, text, lang)
 
     @router.get(
         "/pictures/indicators/{key}.svg", response_class=Response, summary="Chart of an indicator"
     )
-    async def chart(key: str, request: Request) -> Response:
+    async def chart(
+        key: str, request: Request, pictures: PicturesDep, dataset: DatasetDep
+    ) -> Response:
         try:
             lang = language(request)
-            text = await pictures_of(request).chart(Runner.of(request), key, lang)
+            text = await pictures.chart(Runner.of(request), key, lang)
         except ParameterError as exc:
             return problem("path", exc)
         if text is None:
             return JSONResponse(
                 {"detail": [{"loc": ["path", "key"], "msg": f"no indicator {key!r}"}]}, 404
             )
-        return svg_response(request, text, lang)
+        return svg_response(request, dataset.version, text, lang)
 
     return router

@@ -19,6 +19,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
@@ -30,7 +31,7 @@ from dakg.rdf.sources import GENID
 from dakg.settings import Settings
 from dakg.store.backends import StoreError
 from dakg.store.dataset import UNKNOWN, Dataset
-from dakg.web import caching, conneg, problems
+from dakg.web import caching, conneg, deps, problems
 from dakg.web.linked_data.describe import (
     PAGE_SIZE,
     Catalogue,
@@ -52,7 +53,7 @@ from dakg.web.linked_data.views import (
     QueryLink,
 )
 from dakg.web.publicurl import base_url
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -175,29 +176,20 @@ class Site:
 
 def site_of(app: FastAPI) -> Site:
     """The app's site, built on first use and again whenever the app's dataset is replaced."""
-    site = current_site(app)
-    if site is None:
-        site = Site.build(app.state.settings, app.state.dataset)
-        app.state.resources_site = site
+    site = deps.built(app, "resources_site")
+    dataset, settings = deps.dataset_of(app), deps.settings_of(app)
+    if site is None or site.dataset is not dataset or site.settings is not settings:
+        site = Site.build(settings, dataset)
+        deps.keep(app, "resources_site", site)
     return site
 
 
-def current_site(app: FastAPI) -> Site | None:
-    """The app's site when it was built for the app's dataset and settings, else None."""
-    site = getattr(app.state, "resources_site", None)
-    if (
-        site is None
-        or site.dataset is not app.state.dataset
-        or site.settings is not app.state.settings
-    ):
-        return None
-    return site
+def current_site(request: Request) -> Site:
+    """The site of the request's app (a route's dependency: `site: SiteDep`)."""
+    return site_of(request.app)
 
 
-async def site_for(request: Request) -> Site:
-    """The app's site for a coroutine route: built in a thread when it must be (building it
-    reads the vocabulary and the shapes on the store)."""
-    return current_site(request.app) or await run_in_threadpool(site_of, request.app)
+SiteDep = Annotated[Site, Depends(current_site)]
 
 
 @asynccontextmanager
@@ -206,7 +198,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine is down at start, on the first request after it is back); the entities, pillars and
     labels, which grow with the graph, are read when a page first needs them."""
     try:
-        if app.state.dataset.version != UNKNOWN:
+        if deps.dataset_of(app).version != UNKNOWN:
             site_of(app)
     except StoreError as error:
         log.warning("the pages will be built when the store answers: %s", error.message)
@@ -557,9 +549,8 @@ async def resolve(site: Site, request: Request, target: Target, document: bool) 
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-async def home(request: Request) -> Response:
+async def home(request: Request, site: SiteDep) -> Response:
     """What the dataset is, with counts, the pillars and their initiatives, and where to go next."""
-    site = await site_for(request)
     locale = locale_of(request, site)
     timeline = await site.pictures.timeline(Runner.of(request), locale.lang, root=root_of(request))
     body = await run_in_threadpool(
@@ -570,9 +561,8 @@ async def home(request: Request) -> Response:
 
 
 @router.api_route("/context.jsonld", methods=["GET", "HEAD"], include_in_schema=False)
-def jsonld_context(request: Request) -> Response:
+def jsonld_context(request: Request, site: SiteDep) -> Response:
     """The JSON-LD context generated from the ontology."""
-    site = site_of(request.app)
     answer = JSONResponse(site.context.document(), media_type="application/ld+json")
     return cacheable(site, request, answer)
 
@@ -615,9 +605,8 @@ def id_root(request: Request) -> Response:
 
 
 @router.api_route("/id/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def identifier(rest: str, request: Request) -> Response:
+async def identifier(rest: str, request: Request, site: SiteDep) -> Response:
     """`/id/{type}/{key}`: 303 See Other to its document; `/id/{type}`: the index of a type."""
-    site = await site_for(request)
     return cacheable(site, request, await identifier_answer(site, request, rest))
 
 
@@ -638,9 +627,8 @@ async def identifier_answer(site: Site, request: Request, rest: str) -> Response
 
 
 @router.api_route("/doc/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def document(rest: str, request: Request) -> Response:
+async def document(rest: str, request: Request, site: SiteDep) -> Response:
     """The document about `/id/{type}/{key}` (or `/def/{Term}`), by Accept, suffix or ?format=."""
-    site = await site_for(request)
     stem, fmt = split_extension(rest)
     iri = site.base + (stem if stem.startswith("def/") else "id/" + stem)
     if "/" not in stem or stem.endswith("/"):
@@ -650,10 +638,9 @@ async def document(rest: str, request: Request) -> Response:
 
 
 @router.api_route("/.well-known/genid/{key}", methods=["GET", "HEAD"], include_in_schema=False)
-async def skolem(key: str, request: Request) -> Response:
+async def skolem(key: str, request: Request, site: SiteDep) -> Response:
     """A source's blank node as published (its skolem IRI): 303 See Other to the document of
     the entity that owns it, whose description holds it; 404 for one the data does not hold."""
-    site = await site_for(request)
     iri = GENID + key
     owner = await owner_of(site, Runner.of(request), iri)
     path = local_path(site, owner, "") if owner is not None else None
@@ -688,9 +675,8 @@ def def_root(request: Request) -> Response:
 
 
 @router.api_route("/def/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def definition(rest: str, request: Request) -> Response:
+async def definition(rest: str, request: Request, site: SiteDep) -> Response:
     """`/def/`: the ontology; `/def/{Term}`: 303 See Other to the term's document."""
-    site = await site_for(request)
     stem, fmt = split_extension(rest)
     if rest == "" or stem == "index":
         return cacheable(site, request, await ontology_response(site, request, fmt))
@@ -864,13 +850,12 @@ def links_response(
 
 
 @router.api_route("/pictures/", methods=["GET", "HEAD"], include_in_schema=False)
-async def pictures_index(request: Request) -> Response:
+async def pictures_index(request: Request, site: SiteDep) -> Response:
     """The pictures: the timeline and each indicator's chart."""
     lang = conneg.language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )[0]
     root = request.scope.get("root_path", "").rstrip("/")
-    site = await site_for(request)
     links = await site.pictures.index(Runner.of(request), lang, root)
     title = "図" if lang == "ja" else "Pictures"
     about = (

@@ -41,7 +41,7 @@ from dakg.rdf.namespaces import (
     XSD,
     canonical_prefixes,
 )
-from dakg.web import conneg
+from dakg.web import conneg, deps
 from dakg.web.conneg import LANGS
 from dakg.web.linked_data.describe import (
     Catalogue,
@@ -1308,13 +1308,13 @@ def request_locale(request: Any, base_iri: str, path: str) -> Locale:
 def site_licence(app: Any) -> str:
     """The data's licence as the other pages show it (from the site the linked-data pages have
     built: resources.py keeps it on the app); CC BY 4.0 while the store cannot say."""
-    site = getattr(app.state, "resources_site", None)
+    site = deps.built(app, "resources_site")
     return site.catalogue.licence if site is not None else DEFAULT_LICENCE
 
 
 def render_standalone(request: Any, template: str, path: str, **context: Any) -> str:
     """A page with the site's header, language switch and footer, in the reader's language."""
-    locale = request_locale(request, request.app.state.settings.base_iri, path)
+    locale = request_locale(request, deps.settings(request).base_iri, path)
     return (
         standalone_templates()
         .get_template(template)
