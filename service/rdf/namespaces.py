@@ -1,5 +1,8 @@
 """The namespaces of the graph and the canonical prefixes every Turtle file uses."""
 
+import re
+from collections.abc import Mapping
+
 DEF = "https://w3id.org/dakg/def/"
 ID = "https://w3id.org/dakg/id/"
 GRAPH = "https://w3id.org/dakg/graph/"
@@ -108,6 +111,22 @@ def canonical_prefixes() -> dict[str, str]:
     for kind in ID_TYPES:
         prefixes[kind.replace("-", "")] = f"{ID}{kind}/"
     return prefixes
+
+
+def curie(
+    iri: str, prefixes: Mapping[str, str] | None = None, local: re.Pattern[str] | None = None
+) -> str | None:
+    """The prefixed name of an IRI: the longest namespace of `prefixes` (the canonical ones
+    when None) that it extends, with a local part that `local` matches in full if given (a
+    name a parser reads back); None when no namespace fits. The one way an IRI is shortened."""
+    best = None
+    for prefix, namespace in (canonical_prefixes() if prefixes is None else prefixes).items():
+        rest = iri[len(namespace) :]
+        if not iri.startswith(namespace) or not rest or (local and not local.fullmatch(rest)):
+            continue
+        if best is None or len(namespace) > len(best[1]):
+            best = (prefix, namespace)
+    return f"{best[0]}:{iri[len(best[1]) :]}" if best else None
 
 
 # The XSD datatypes whose values are numbers (as JSON numbers in the API, formatted on the pages).

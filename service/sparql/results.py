@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pyoxigraph as ox
-from dakg.rdf.namespaces import canonical_prefixes
+from dakg.rdf.namespaces import curie
 
 FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -19,13 +19,7 @@ def compact(term) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        iri = term.value
-        best = max(
-            ((p, ns) for p, ns in canonical_prefixes().items() if iri.startswith(ns)),
-            key=lambda item: len(item[1]),
-            default=None,
-        )
-        return f"{best[0]}:{iri[len(best[1]) :]}" if best else f"<{iri}>"
+        return curie(term.value) or f"<{term.value}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
-from dakg.rdf.namespaces import canonical_prefixes
 from dakg.rdf.sources import RdfSourceError
 from rdflib import Literal, URIRef
 from rdflib.namespace import SH
@@ -25,9 +24,6 @@ NOT_BATCHABLE = re.compile(
     re.IGNORECASE,
 )
 BATCH = 500
-PREFIXES_LONGEST_FIRST = tuple(
-    sorted(canonical_prefixes().items(), key=lambda item: len(item[1]), reverse=True)
-)
 # Shape-expecting parameters: a shape named by one of them is evaluated inside another shape.
 SHAPE_PARAMETERS = (
     SH.node,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
+from dakg.rdf.namespaces import curie
 from dakg.rdf.sources import RdfSourceError
-from dakg.validation.model import PREFIXES_LONGEST_FIRST, SHAPE_PARAMETERS
+from dakg.validation.model import SHAPE_PARAMETERS
 from dakg.validation.rdfio import ox_term, parse_files, to_rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
@@ -237,16 +238,15 @@ def blanked(query: str) -> str:
     return re.sub(pattern, lambda m: " " * len(m.group(0)), query)
 
 
+# The local names a prefixed name in a message keeps (else the IRI is written whole).
+LOCAL_NAME = re.compile(r"[\w.-]*")
+
+
 def display(term: Node) -> str:
     """A short text for a term: a prefixed name for an IRI of a known namespace, else <IRI>; a
     literal's lexical form."""
     if isinstance(term, URIRef):
-        text = str(term)
-        for prefix, namespace in PREFIXES_LONGEST_FIRST:
-            local = text[len(namespace) :]
-            if text.startswith(namespace) and re.fullmatch(r"[\w.-]*", local):
-                return f"{prefix}:{local}"
-        return f"<{text}>"
+        return curie(str(term), local=LOCAL_NAME) or f"<{term}>"
     return str(term)
 
 

@@ -28,6 +28,7 @@ from dakg.rdf.namespaces import (
     VANN,
     VOCABULARY_PREFIXES,
     XSD,
+    curie,
 )
 from dakg.web.linked_data.describe import Vocabulary, VocabularyTerm
 
@@ -123,19 +124,10 @@ class JsonLdContext:
         return {"@context": body}
 
     def compact_iri(self, iri: str) -> str:
-        """prefix:local for an IRI in a declared namespace, else the IRI itself."""
-        best = max(
-            (
-                (p, ns)
-                for p, ns in self.prefixes.items()
-                if iri.startswith(ns) and len(iri) > len(ns)
-            ),
-            key=lambda item: len(item[1]),
-            default=None,
-        )
-        if best is None or iri[len(best[1]) :].startswith("//"):
-            return iri
-        return f"{best[0]}:{iri[len(best[1]) :]}"
+        """prefix:local for an IRI in a declared namespace, else the IRI itself (also when the
+        local part would start with `//`, which a JSON-LD processor reads as an IRI)."""
+        found = curie(iri, self.prefixes)
+        return iri if found is None or found.partition(":")[2].startswith("//") else found
 
     def type_value(self, iri: str) -> str:
         """A class IRI as an @type value: its key when it has one, else a compact IRI."""

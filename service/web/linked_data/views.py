@@ -40,6 +40,7 @@ from dakg.rdf.namespaces import (
     VOCABULARY_PREFIXES,
     XSD,
     canonical_prefixes,
+    curie,
 )
 from dakg.web import conneg, deps
 from dakg.web.conneg import LANGS
@@ -501,13 +502,7 @@ class QueryLink:
 
 def compact(iri: str) -> str:
     """prefix:local for an IRI in a known namespace, else the IRI."""
-    prefixes = canonical_prefixes() | {"shapes": PUBLIC_BASE + "shapes/"}
-    best = max(
-        ((p, ns) for p, ns in prefixes.items() if iri.startswith(ns) and len(iri) > len(ns)),
-        key=lambda item: len(item[1]),
-        default=None,
-    )
-    return f"{best[0]}:{iri[len(best[1]) :]}" if best else iri
+    return curie(iri, canonical_prefixes() | {"shapes": PUBLIC_BASE + "shapes/"}) or iri
 
 
 def prefix_block() -> str:
