@@ -1,4 +1,4 @@
-"""`dakg validate`: the command over the validation (validation.py) and its reports (reports.py):
+"""`dakg validate`: the command over the validation (engine.py) and its reports (reports.py):
 its options, the files a run reads, the exit status (0 conforms, 1 results at or above
 --fail-on, 2 no verdict)."""
 

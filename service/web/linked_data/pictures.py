@@ -318,7 +318,7 @@ def problem(place: str, exc: ParameterError, status: int = 422) -> JSONResponse:
 
 def pictures_router() -> APIRouter:
     """/pictures/timeline.svg[?initiative=&lang=] and /pictures/indicators/{key}.svg[?lang=]
-    (their index, /pictures/, is a page of resources.py)."""
+    (their index, /pictures/, is a page of linked_data/routes.py)."""
     router = APIRouter(tags=["pictures"])
 
     @router.get(

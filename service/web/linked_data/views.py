@@ -1302,7 +1302,7 @@ def request_locale(request: Any, base_iri: str, path: str) -> Locale:
 
 def site_licence(app: Any) -> str:
     """The data's licence as the other pages show it (from the site the linked-data pages have
-    built: resources.py keeps it on the app); CC BY 4.0 while the store cannot say."""
+    built: linked_data/routes.py keeps it on the app); CC BY 4.0 while the store cannot say."""
     site = deps.built(app, "resources_site")
     return site.catalogue.licence if site is not None else DEFAULT_LICENCE
 
