@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from dakg.errors import InputError
 from dakg.packaged import project_root
 from dakg.rdf.namespaces import PUBLIC_BASE
 
@@ -45,6 +46,31 @@ def default_query_processes() -> int:
 def env_list(value: str | None) -> tuple[str, ...]:
     """A list setting: items separated by spaces or commas."""
     return tuple(item for item in (value or "").replace(",", " ").split() if item)
+
+
+class SettingError(InputError):
+    """A DAKG_ variable whose value is not of its setting's type."""
+
+
+def parse_setting(name: str, kind: str, raw: str) -> object:
+    """A setting's value from its variable's text, by the field's type (as annotated)."""
+    kind = kind.removesuffix(" | None")
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        number = "an integer" if kind == "int" else "a number"
+        raise SettingError(f"{name}: expected {number}, not {raw!r}") from None
+    if kind == "bool":
+        return env_bool(raw, False)
+    if kind == "Path":
+        return Path(raw)
+    if kind == "tuple[str, ...]":
+        items = env_list(raw)
+        return tuple(i.lower() for i in items) if name == "DAKG_ALLOWED_HOSTS" else items
+    return raw
 
 
 def env_bool(value: str | None, default: bool) -> bool:
@@ -111,42 +137,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Settings from DAKG_* environment variables, then explicit overrides."""
-        env = os.environ
-        values = {
-            "root": default_root(),
-            "base_iri": env.get("DAKG_BASE_IRI", PUBLIC_BASE),
-            "host": env.get("DAKG_HOST", "127.0.0.1"),
-            "port": int(env.get("DAKG_PORT", "8000")),
-            "update_token": env.get("DAKG_UPDATE_TOKEN") or None,
-            "store": env.get("DAKG_STORE", "memory"),
-            "query_timeout": float(env.get("DAKG_QUERY_TIMEOUT", "10")),
-            "cache_entries": int(env.get("DAKG_CACHE_ENTRIES", "1024")),
-            "cache_bytes": int(env.get("DAKG_CACHE_BYTES", str(64 * 1024 * 1024))),
-            "cache_max_age": int(env.get("DAKG_CACHE_MAX_AGE", "300")),
-            "query_threads": int(env.get("DAKG_QUERY_THREADS") or default_threads()),
-            "max_request_bytes": int(env.get("DAKG_MAX_REQUEST_BYTES", str(1024 * 1024))),
-            "query_processes": int(env.get("DAKG_QUERY_PROCESSES") or default_query_processes()),
-            "query_memory_bytes": int(env.get("DAKG_QUERY_MEMORY_BYTES") or default_query_memory()),
-            "max_result_rows": int(env.get("DAKG_MAX_RESULT_ROWS", "100000")),
-            "max_result_bytes": int(env.get("DAKG_MAX_RESULT_BYTES", str(64 * 1024 * 1024))),
-            "max_query_chars": int(env.get("DAKG_MAX_QUERY_CHARS", "100000")),
-            "federation_allow": env_list(env.get("DAKG_FEDERATION_ALLOW")),
-            "lookup_triples": int(env.get("DAKG_LOOKUP_TRIPLES", "1000")),
-            "workers": int(env.get("DAKG_WORKERS", "0")),
-            "metrics_dir": Path(env["DAKG_METRICS_DIR"]) if env.get("DAKG_METRICS_DIR") else None,
-            "access_log": env_bool(env.get("DAKG_ACCESS_LOG"), False),
-            "public_url": env.get("DAKG_PUBLIC_URL") or None,
-            "allowed_hosts": tuple(h.lower() for h in env_list(env.get("DAKG_ALLOWED_HOSTS"))),
-            "header_timeout": float(env.get("DAKG_HEADER_TIMEOUT", "10")),
-            "body_timeout": float(env.get("DAKG_BODY_TIMEOUT", "30")),
-            "max_header_bytes": int(env.get("DAKG_MAX_HEADER_BYTES", str(32 * 1024))),
-            "max_headers": int(env.get("DAKG_MAX_HEADERS", "100")),
-            "max_connections": int(env.get("DAKG_MAX_CONNECTIONS", "1024")),
-            "idle_timeout": float(env.get("DAKG_IDLE_TIMEOUT", "5")),
-            "trusted_proxies": env_list(env.get("DAKG_TRUSTED_PROXIES")),
-            "allow_incomplete": env_bool(env.get("DAKG_ALLOW_INCOMPLETE"), False),
-        }
+        """Settings from the environment, then explicit overrides: each field from DAKG_ and its
+        name in capitals (DAKG_QUERY_TIMEOUT for query_timeout), read as the field's type; one
+        unset or empty keeps the field's default, which is written only above."""
+        values = {}
+        for setting in fields(cls):
+            name = f"DAKG_{setting.name.upper()}"
+            raw = os.environ.get(name, "")
+            if raw.strip():
+                values[setting.name] = parse_setting(name, setting.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

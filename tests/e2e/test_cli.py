@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,11 @@ def test_a_key_the_graph_does_not_have_is_exit_2_and_named() -> None:
     assert result.returncode == 2 and "initiative" in result.stderr
     known = dakg("query", "initiatives", "-p", "pillar=digital-resilience", "-f", "csv")
     assert known.returncode == 0 and len(known.stdout.splitlines()) == 4
+
+
+def test_a_setting_that_is_not_of_its_type_is_named_and_exits_2() -> None:
+    env = {**os.environ, "DAKG_QUERY_TIMEOUT": "ten"}
+    done = subprocess.run([DAKG, "query", "-q", "ASK {}"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "DAKG_QUERY_TIMEOUT: expected a number, not 'ten'" in done.stderr
+    assert "Traceback" not in done.stderr
