@@ -33,8 +33,7 @@ from dakg.rdf.namespaces import RDF_TYPE, SH, XSD, canonical_prefixes
 from dakg.sparql.form import query_shape
 from dakg.sparql.lexer import PNAME, WORD, declared_prefixes, tokens
 from dakg.sparql.values import bind_values
-from dakg.store.base import (  # LOAD_MARKER: named here too, where the marks were kept
-    LOAD_MARKER,  # noqa: F401
+from dakg.store.base import (
     LOAD_MARKER_GRAPH,
     Store,
     StoreKind,
@@ -99,26 +98,6 @@ class StoreConfig:
     def __post_init__(self) -> None:
         # Told once, here: a kind given by its setting word becomes the enum callers ask.
         object.__setattr__(self, "kind", StoreKind(self.kind))
-
-    @property
-    def embedded(self) -> bool:
-        """The graph is a pyoxigraph Store in this process (in memory or on disk)."""
-        return self.kind.embedded
-
-    @property
-    def remote(self) -> bool:
-        """The graph is in an external SPARQL engine."""
-        return self.kind.remote
-
-    @property
-    def persistent(self) -> bool:
-        """The graph outlives this process: `dakg load` filled it, the service loads nothing."""
-        return self.kind.persistent
-
-    @property
-    def on_disk(self) -> bool:
-        """The graph is pyoxigraph's store in the folder `location`."""
-        return self.kind.on_disk
 
     @property
     def folder(self) -> Path | None:
@@ -504,7 +483,7 @@ def open_store(
     An on-disk store opened read-only takes no lock, so several processes may read one folder;
     one opened for writing (`dakg load`, a service that takes updates) has it to itself.
     """
-    if config.remote:
+    if config.kind.remote:
         return RemoteStore(config, timeout)
     if config.folder is None:
         return ox.Store()
@@ -520,11 +499,6 @@ def open_store(
 def as_store(store: ox.Store | RemoteStore, config: StoreConfig) -> Store:
     """The store with every operation of `Store`: an engine has them, pyoxigraph's Store gets
     them from its adapter (with the folder its load mark is written in)."""
-    if config.remote:
+    if config.kind.remote:
         return store
     return EmbeddedStore(store, config.folder)
-
-
-def load_incomplete(store: ox.Store | RemoteStore, config: StoreConfig) -> bool:
-    """Whether the store holds a load that did not finish (see `Dataset.load_incomplete`)."""
-    return as_store(store, config).load_incomplete()

@@ -74,7 +74,7 @@ class Dataset:
         (the version stays unknown until it answers: see `refreshed`). An on-disk store opened
         `read_only` may be shared by several processes."""
         config = StoreConfig.parse(store)
-        if not config.persistent:
+        if not config.kind.persistent:
             return cls.load(root)
         dataset = cls(
             store=open_store(config, timeout, read_only),
@@ -100,33 +100,33 @@ class Dataset:
     @property
     def persistent(self) -> bool:
         """Whether the graph lives outside this process's memory (on disk or in an engine)."""
-        return self.config.persistent
+        return self.config.kind.persistent
 
     @property
     def embedded(self) -> bool:
         """Whether the graph is a pyoxigraph Store in this process (`store` is an `ox.Store`)."""
-        return self.config.embedded
+        return self.config.kind.embedded
 
     @property
     def remote(self) -> bool:
         """Whether the graph is in an external engine (`store` is a `RemoteStore`)."""
-        return self.config.remote
+        return self.config.kind.remote
 
     @property
     def engine(self) -> RemoteStore | None:
         """The external engine the graph is in, if it is in one (queries are passed to it)."""
-        return self.store if self.config.remote else None  # type: ignore[return-value]
+        return self.store if self.config.kind.remote else None  # type: ignore[return-value]
 
     @property
     def in_memory(self) -> ox.Store | None:
         """The in-memory pyoxigraph Store, if the graph is one (the query workers get a copy)."""
-        return self.store if not self.config.persistent else None  # type: ignore[return-value]
+        return self.store if not self.config.kind.persistent else None  # type: ignore[return-value]
 
     def shares_with_workers(self, writable: bool) -> bool:
         """Whether query worker processes can read this graph: in memory (a copy of it, or of
         its sources when it takes updates), or on disk when nothing writes to it; never on an
         engine, which bounds its own queries."""
-        return not self.config.persistent or (self.config.on_disk and not writable)
+        return not self.config.kind.persistent or (self.config.kind.on_disk and not writable)
 
     @property
     def upkeep(self) -> Store:

@@ -9,7 +9,6 @@ import pyoxigraph as ox
 from dakg.rdf.sources import (
     RdfSourceError,
     Source,
-    graph_sources,
     may_hold_blank_nodes,
     skolemised,
     syntax_error,
@@ -49,11 +48,6 @@ def load_source(source: Source, store: ox.Store) -> None:
         raise syntax_error(source.path, error) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise RdfSourceError(source.path, str(error)) from None
-
-
-def load_project(root: Path) -> ox.Store:
-    """The project's graph (ontology/ and data/ttl/) in a new in-memory store."""
-    return load_sources(graph_sources(root))
 
 
 def union_query(store: ox.Store, query: str, **kwargs):

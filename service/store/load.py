@@ -104,7 +104,7 @@ def load(
     out: TextIO = sys.stderr,
 ) -> tuple[list[Loaded], list[str]]:
     """Load every source into its graph of the store, then count; (the graphs, the graphs dropped)."""
-    if not config.persistent:
+    if not config.kind.persistent:
         raise StoreSettingError("dakg load needs --to oxigraph:PATH or --to sparql:QUERY_URL")
     if not sources:
         raise RdfSourceError("(no input)", "no Turtle files to load")

@@ -320,7 +320,7 @@ def test_an_unfinished_load_is_refused_and_reported(tmp_path) -> None:
     told, with /health saying `incomplete` (503); a load that finishes clears the mark."""
     import subprocess
 
-    from dakg.store.backends import LOAD_MARKER
+    from dakg.store.base import LOAD_MARKER
     from helpers.server import DAKG, ROOT, free_port
 
     store = tmp_path / "store"

@@ -27,7 +27,7 @@ import pytest
 from dakg.rdf.namespaces import GRAPH
 from dakg.settings import Settings
 from dakg.sparql.library import list_queries
-from dakg.store.backends import graph_counts
+from dakg.store.base import graph_counts
 from dakg.store.dataset import Dataset
 from dakg.web.app import create_app
 from fastapi.testclient import TestClient

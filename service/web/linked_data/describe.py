@@ -684,7 +684,7 @@ class Catalogue:
         self.licence = licence
         self.ontology_graphs = ontology_graphs
         self.schema = schema
-        self.labels = Labels(describer, whole=not describer.dataset.config.on_disk)
+        self.labels = Labels(describer, whole=not describer.dataset.config.kind.on_disk)
         self.lock = threading.RLock()
         self._entities: tuple[Entity, ...] | None = None
         self._kind_classes: dict[str, tuple[tuple[str, ...], ...]] | None = None

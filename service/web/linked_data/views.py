@@ -961,12 +961,6 @@ class Pages:
         rows.sort(key=lambda r: (r["path"].text.text if r["path"] else "", r["shape"]))
         return {"rows": rows, "notes": notes, "count": len({r["iri"] for r in rows + notes})}
 
-    def shape_title(self, shape: Shape, locale: Locale) -> Text | None:
-        """A shape's own label or sh:name, if it has one."""
-        own = shape.own.parameters
-        label = self.text_in(own.get(RDFS_LABEL, ()), locale.lang)
-        return label or self.text_in(own.get(SH + "name", ()), locale.lang)
-
     def term_view(self, term: VocabularyTerm, locale: Locale) -> dict[str, Any]:
         """A class, property or datatype as the ontology documents it."""
         aligned = [

@@ -26,7 +26,12 @@ def test_a_setting_names_one_kind_with_its_properties(
 ) -> None:
     config = StoreConfig.parse(setting, env={})
     assert config.kind is kind
-    assert (config.embedded, config.remote, config.persistent, config.on_disk) == (
+    assert (
+        config.kind.embedded,
+        config.kind.remote,
+        config.kind.persistent,
+        config.kind.on_disk,
+    ) == (
         embedded,
         remote,
         persistent,
